@@ -1,0 +1,219 @@
+//===--- Router+Logits.swift - Batch routing from logits -------------------===//
+
+import Dispatch
+import _MoEKitKernels
+
+extension Router {
+    /// Routes `T` tokens from their logits.
+    ///
+    /// - Parameters:
+    ///   - logits: Router logits `[T, E]`, row-major float32.
+    ///   - indices: Receives the chosen experts `[T, k]`; each row in descending key order,
+    ///     equal keys by ascending expert index.
+    ///   - weights: Receives the routing weights `[T, k]`, aligned with `indices`.
+    ///   - threads: Worker threads (1 by default). Results do not depend on it.
+    /// - Throws: ``RoutingError/raggedBuffer(buffer:count:rowLength:)`` or
+    ///   ``RoutingError/bufferSizeMismatch(buffer:expected:actual:)`` for buffers of the wrong
+    ///   size, ``RoutingError/nonFiniteLogit(token:expert:value:)`` for a NaN or infinite
+    ///   logit. After an error the output buffers hold unspecified values.
+    /// - Complexity: O(*T* · *E*) time; O(*E*) scratch per thread, allocated once per call.
+    public func route(
+        logits: UnsafeBufferPointer<Float>,
+        indices: UnsafeMutableBufferPointer<Int32>,
+        weights: UnsafeMutableBufferPointer<Float>,
+        threads: Int = 1
+    ) throws(RoutingError) {
+        let experts = configuration.experts, k = configuration.topK
+        guard logits.count % experts == 0 else {
+            throw .raggedBuffer(buffer: "logits", count: logits.count, rowLength: experts)
+        }
+        let tokens = logits.count / experts
+        guard indices.count == tokens * k else {
+            throw .bufferSizeMismatch(buffer: "indices", expected: tokens * k, actual: indices.count)
+        }
+        guard weights.count == tokens * k else {
+            throw .bufferSizeMismatch(buffer: "weights", expected: tokens * k, actual: weights.count)
+        }
+        guard tokens > 0, let x = logits.baseAddress, let ix = indices.baseAddress,
+              let w = weights.baseAddress else { return }
+
+        let workers = max(1, min(threads, tokens / 64))
+        var badToken: Int?
+        if workers == 1 {
+            badToken = routeRows(0..<tokens, logits: x, indices: ix, weights: w)
+        } else {
+            let chunk = (tokens + workers - 1) / workers
+            let found = UnsafeMutableBufferPointer<Int>.allocate(capacity: workers)
+            defer { found.deallocate() }
+            found.initialize(repeating: -1)
+            let kernel = UnsafeSendable((self, x, ix, w, found))
+            DispatchQueue.concurrentPerform(iterations: workers) { part in
+                let (router, x, ix, w, found) = kernel.value
+                let rows = (part * chunk)..<min(tokens, (part + 1) * chunk)
+                if let t = router.routeRows(rows, logits: x, indices: ix, weights: w) { found[part] = t }
+            }
+            badToken = found.first(where: { $0 >= 0 })
+        }
+        if let t = badToken {
+            let row = UnsafeBufferPointer(start: x + t * experts, count: experts)
+            let e = row.firstIndex(where: { !$0.isFinite }) ?? 0
+            throw .nonFiniteLogit(token: t, expert: e, value: row[e])
+        }
+    }
+
+    /// Routes `T` tokens from logits `[T, E]` and returns indices and weights `[T, k]`.
+    ///
+    /// - Throws: See ``route(logits:indices:weights:threads:)``.
+    public func route(logits: [Float], threads: Int = 1) throws(RoutingError) -> RoutingResult {
+        let experts = configuration.experts, k = configuration.topK
+        guard logits.count % experts == 0 else {
+            throw .raggedBuffer(buffer: "logits", count: logits.count, rowLength: experts)
+        }
+        let tokens = logits.count / experts
+        var indices = [Int32](repeating: 0, count: tokens * k)
+        var weights = [Float](repeating: 0, count: tokens * k)
+        try logits.withUnsafeBufferPointer { (x) throws(RoutingError) in
+            try indices.withUnsafeMutableBufferPointer { (ix) throws(RoutingError) in
+                try weights.withUnsafeMutableBufferPointer { (w) throws(RoutingError) in
+                    try route(logits: x, indices: ix, weights: w, threads: threads)
+                }
+            }
+        }
+        return RoutingResult(tokens: tokens, topK: k, indices: indices, weights: weights)
+    }
+
+    /// Routes rows `rows` with one scratch allocation; returns the first row holding a
+    /// non-finite logit, or `nil`.
+    func routeRows(
+        _ rows: Range<Int>,
+        logits: UnsafePointer<Float>,
+        indices: UnsafeMutablePointer<Int32>,
+        weights: UnsafeMutablePointer<Float>
+    ) -> Int? {
+        let config = configuration
+        let experts = config.experts, k = config.topK
+        let groups = config.groupLimit.map { $0.keptGroups < $0.groups ? $0 : nil } ?? nil
+        let groupCount = groups?.groups ?? 0
+
+        // Scratch: scores [E], keys [E], masked keys [E], top values [k], group scores [G],
+        // kept groups [G].
+        let floats = UnsafeMutablePointer<Float>.allocate(capacity: 3 * experts + k + groupCount)
+        let keptGroups = UnsafeMutablePointer<Int32>.allocate(capacity: max(groupCount, 1))
+        defer { floats.deallocate(); keptGroups.deallocate() }
+        let scoreBuffer = floats, keyBuffer = floats + experts, masked = floats + 2 * experts
+        let topValues = floats + 3 * experts, groupScores = topValues + k
+
+        return correctionBias.withUnsafeBufferPointerIfPresent { bias in
+            for t in rows {
+                let x = logits + t * experts
+                let out = indices + t * k, w = weights + t * k
+
+                // 1. Scores and selection keys.
+                var scores = UnsafePointer(scoreBuffer)
+                var keys = UnsafePointer(scoreBuffer)
+                var bad: Int32
+                switch config.scoring {
+                case .sigmoid:
+                    bad = moekit_sigmoid(x, bias, scoreBuffer, keyBuffer, experts)
+                    if bias != nil { keys = UnsafePointer(keyBuffer) }
+                case .sqrtSoftplus:
+                    bad = moekit_sqrt_softplus(x, bias, scoreBuffer, keyBuffer, experts)
+                    if bias != nil { keys = UnsafePointer(keyBuffer) }
+                case .softmax:
+                    bad = moekit_softmax(x, scoreBuffer, experts)
+                    if let bias {
+                        for e in 0..<experts { keyBuffer[e] = scoreBuffer[e] + bias[e] }
+                        keys = UnsafePointer(keyBuffer)
+                    }
+                case .logits:
+                    bad = moekit_nonfinite(x, experts)
+                    scores = x
+                    keys = x
+                    if let bias {
+                        for e in 0..<experts { keyBuffer[e] = x[e] + bias[e] }
+                        keys = UnsafePointer(keyBuffer)
+                    }
+                }
+                if bad != 0 { return t }
+
+                // 2. Group limit: keep the best groups, exclude every other expert.
+                if let groups {
+                    let size = experts / groups.groups
+                    for g in 0..<groups.groups {
+                        groupScores[g] = Self.groupScore(keys + g * size, count: size, groups.score)
+                    }
+                    moekit_topk(groupScores, groups.groups, groups.keptGroups, keptGroups, topValues)
+                    masked.update(repeating: -.infinity, count: experts)
+                    for j in 0..<groups.keptGroups {
+                        let start = Int(keptGroups[j]) * size
+                        (masked + start).update(from: keys + start, count: size)
+                    }
+                    keys = UnsafePointer(masked)
+                }
+
+                // 3. Top-k by key; ties: lower expert index.
+                moekit_topk(keys, experts, k, out, topValues)
+
+                // 4. Weights from the unbiased scores.
+                switch config.weighting {
+                case .chosenScores:
+                    var sum: Float = 0
+                    for j in 0..<k {
+                        let s = scores[Int(out[j])]
+                        w[j] = s
+                        sum += s
+                    }
+                    if config.normalizesWeights {
+                        let denominator = sum + config.normalizationEpsilon
+                        for j in 0..<k { w[j] = w[j] / denominator }
+                    }
+                case .softmaxOverChosen:
+                    var largest = scores[Int(out[0])]
+                    for j in 1..<k { largest = max(largest, scores[Int(out[j])]) }
+                    var sum: Float = 0
+                    for j in 0..<k {
+                        let e = moekit_exp(scores[Int(out[j])] - largest)
+                        w[j] = e
+                        sum += e
+                    }
+                    for j in 0..<k { w[j] = w[j] / sum }
+                }
+                if config.scalingFactor != 1 {
+                    for j in 0..<k { w[j] = w[j] * config.scalingFactor }
+                }
+            }
+            return nil
+        }
+    }
+
+    /// The score of one group of `count` keys.
+    @inline(__always)
+    static func groupScore(_ keys: UnsafePointer<Float>, count: Int, _ rule: RouterConfiguration.GroupScore) -> Float {
+        var first = keys[0]
+        var second = -Float.infinity
+        for i in 1..<count {
+            let v = keys[i]
+            if v > first { second = first; first = v } else if v > second { second = v }
+        }
+        switch rule {
+        case .max: return first
+        case .topTwoSum: return count == 1 ? first : first + second
+        }
+    }
+}
+
+extension Optional where Wrapped == [Float] {
+    /// Calls `body` with a pointer to the array's storage, or `nil` when there is no array.
+    func withUnsafeBufferPointerIfPresent<R>(_ body: (UnsafePointer<Float>?) -> R) -> R {
+        switch self {
+        case .some(let array): return array.withUnsafeBufferPointer { body($0.baseAddress) }
+        case .none: return body(nil)
+        }
+    }
+}
+
+/// Carries pointers into `concurrentPerform`, whose workers write disjoint rows.
+struct UnsafeSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}

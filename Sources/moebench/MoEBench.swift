@@ -1,0 +1,35 @@
+//===--- MoEBench.swift - The moebench command-line tool -------------------===//
+//
+// Parses arguments, calls MoEKit, formats. Every number comes from the library.
+//
+//===----------------------------------------------------------------------===//
+import ArgumentParser
+import Foundation
+
+@main
+struct MoEBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "moebench",
+        abstract: "Measure and estimate what it costs to run Mixture-of-Experts models.",
+        version: "0.1.0",
+        subcommands: []
+    )
+
+    /// Runs the tool. Help and version exit 0; every error prints one line on stderr and
+    /// exits with status 2.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .success { exit(withError: error) }
+            let message = self.message(for: error)
+                .split(whereSeparator: \.isNewline)
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty && !$0.hasPrefix("Usage:") && !$0.hasPrefix("See '") }
+                .joined(separator: " ")
+            FileHandle.standardError.write(Data("moebench: error: \(message)\n".utf8))
+            Foundation.exit(2)
+        }
+    }
+}
