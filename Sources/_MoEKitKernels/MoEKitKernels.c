@@ -8,6 +8,7 @@
 #include "MoEKitKernels.h"
 
 #include <math.h>
+#include <limits.h>
 #include <string.h>
 
 #pragma clang fp contract(off)
@@ -20,6 +21,7 @@
 
 typedef float moekit_f32x16 __attribute__((ext_vector_type(16)));
 typedef _Bool moekit_b16 __attribute__((ext_vector_type(16)));
+typedef int32_t moekit_i32x16 __attribute__((ext_vector_type(16)));
 
 // MARK: - Scalar building blocks (inlined into vectorised loops)
 
@@ -101,11 +103,51 @@ int moekit_sqrt_softplus(const float *x, const float *bias, float *scores, float
     return bad;
 }
 
-MOEKIT_DISPATCH
-int moekit_nonfinite(const float *x, size_t n) {
+static inline __attribute__((always_inline)) int moekit_nonfinite_inline(const float *x, size_t n) {
     int bad = 0;
     for (size_t i = 0; i < n; i++) bad |= moekit_is_nonfinite(x[i]);
     return bad;
+}
+
+MOEKIT_DISPATCH
+int moekit_nonfinite(const float *x, size_t n) {
+    return moekit_nonfinite_inline(x, n);
+}
+
+MOEKIT_DISPATCH
+int moekit_row_max(const float *x, size_t n, float *max) {
+    int bad = moekit_nonfinite_inline(x, n);
+    float m = x[0];
+    size_t i = 0;
+    if (n >= 16) {
+        // Explicit lanes: a float max reduction does not vectorise without fast-math.
+        moekit_f32x16 lanes;
+        memcpy(&lanes, x, sizeof lanes);
+        for (i = 16; i + 16 <= n; i += 16) {
+            moekit_f32x16 v;
+            memcpy(&v, x + i, sizeof v);
+            lanes = v > lanes ? v : lanes;
+        }
+        for (int j = 0; j < 16; j++) m = lanes[j] > m ? lanes[j] : m;
+    }
+    for (; i < n; i++) m = x[i] > m ? x[i] : m;
+    *max = m;
+    return bad;
+}
+
+MOEKIT_DISPATCH
+float moekit_exp_sum(const float *x, float shift, size_t n) {
+    // Sixteen partial sums in a fixed order: vectorises without reassociation and gives
+    // the same bits on every CPU.
+    float acc[16] = {0};
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        for (size_t j = 0; j < 16; j++) acc[j] += moekit_exp_inline(x[i + j] - shift);
+    }
+    for (size_t j = 0; i < n; i++, j++) acc[j] += moekit_exp_inline(x[i] - shift);
+    float sum = 0.0f;
+    for (size_t j = 0; j < 16; j++) sum += acc[j];
+    return sum;
 }
 
 MOEKIT_DISPATCH
@@ -143,11 +185,6 @@ int moekit_softmax(const float *x, float *p, size_t n) {
 
 // MARK: - Selection
 
-/// The smallest float greater than v (v finite or -inf).
-static inline float moekit_next_up(float v) {
-    return nextafterf(v, INFINITY);
-}
-
 /// Inserts (v, ix) into a descending list of `*count` entries (capacity k). Called in
 /// ascending index order, so an equal key goes after the ones already present.
 static inline void moekit_insert(float v, int32_t ix, size_t k, size_t *count,
@@ -177,53 +214,212 @@ static void moekit_topk_scalar(const float *keys, size_t n, size_t k,
     }
 }
 
-MOEKIT_DISPATCH
-void moekit_topk(const float *keys, size_t n, size_t k, int32_t *indices, float *values) {
+static inline __attribute__((always_inline)) uint32_t moekit_bits(moekit_b16 mask) {
+    return __builtin_bit_cast(uint16_t, mask);
+}
+
+/// min(rank, k) without a branch: which candidates rank below k is data-dependent and
+/// mispredicts about half the time.
+static inline __attribute__((always_inline)) size_t moekit_min_slot(unsigned rank, size_t k) {
+    size_t r = rank;
+    size_t below = (size_t)0 - (size_t)(r < k);     // all ones when rank < k
+    return k ^ ((r ^ k) & below);
+}
+
+/// The selection behind `moekit_topk` and `moekit_topk_finite`. With `check`, rejects a
+/// row holding NaN or ±inf (returns 1 before selecting anything) and stores the row's
+/// largest key in *rowMax, both read off the first pass at no extra cost.
+static inline __attribute__((always_inline))
+int moekit_topk_impl(const float *keys, size_t n, size_t k, int32_t *indices, float *values,
+                     int check, float *rowMax) {
+    enum { capacity = 64 };
     if (k > 16 || n < 32) {
+        if (check) {
+            if (moekit_nonfinite_inline(keys, n)) return 1;
+            float m = keys[0];
+            for (size_t i = 1; i < n; i++) m = keys[i] > m ? keys[i] : m;
+            *rowMax = m;
+        }
         moekit_topk_scalar(keys, n, k, indices, values);
-        return;
+        return 0;
     }
     // Pass 1: lane-wise maxima. Each lane maximum is a distinct element of the row, so the
-    // k-th largest of the 16 lane maxima is a lower bound on the row's k-th largest key.
+    // k-th largest of the 16 lane maxima (counting repeats) is a lower bound on the row's
+    // k-th largest key: no key below it can be chosen.
     size_t chunks = n / 16;
     moekit_f32x16 lanes;
     memcpy(&lanes, keys, sizeof lanes);
+    moekit_i32x16 nonfinite = 0;
+    if (check) nonfinite |= (moekit_i32x16)((lanes - lanes) != 0.0f);
     for (size_t c = 1; c < chunks; c++) {
         moekit_f32x16 v;
         memcpy(&v, keys + 16 * c, sizeof v);
         lanes = v > lanes ? v : lanes;
+        if (check) nonfinite |= (moekit_i32x16)((v - v) != 0.0f);
     }
-    float bound[16];
-    memcpy(bound, &lanes, sizeof bound);
-    for (size_t a = 1; a < 16; a++) {        // insertion sort, descending
-        float v = bound[a];
-        size_t b = a;
-        while (b > 0 && bound[b - 1] < v) { bound[b] = bound[b - 1]; b--; }
-        bound[b] = v;
+    if (check) {
+        int bad = 0;
+        for (size_t j = 0; j < 16; j++) bad |= nonfinite[j];
+        for (size_t i = 16 * chunks; i < n; i++) bad |= moekit_is_nonfinite(keys[i]);
+        if (bad) return 1;
+        float m = lanes[0];
+        for (size_t j = 1; j < 16; j++) m = lanes[j] > m ? lanes[j] : m;
+        for (size_t i = 16 * chunks; i < n; i++) m = keys[i] > m ? keys[i] : m;
+        *rowMax = m;
     }
-    float threshold = bound[k - 1];
+    // Sort the 16 lane maxima ascending with a bitonic network (10 compare-exchange steps
+    // of min/max and constant shuffles, no branches); the bound is the k-th largest.
+    moekit_f32x16 sorted = lanes;
+#define MOEKIT_UNPAREN(...) __VA_ARGS__
+#define MOEKIT_BITONIC_STEP(partner, blend) do { \
+        moekit_f32x16 other = __builtin_shufflevector(sorted, sorted, MOEKIT_UNPAREN partner); \
+        moekit_f32x16 lo = other < sorted ? other : sorted; \
+        moekit_f32x16 hi = other < sorted ? sorted : other; \
+        sorted = __builtin_shufflevector(lo, hi, MOEKIT_UNPAREN blend); \
+    } while (0)
+    MOEKIT_BITONIC_STEP((1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14), (0, 17, 18, 3, 4, 21, 22, 7, 8, 25, 26, 11, 12, 29, 30, 15));
+    MOEKIT_BITONIC_STEP((2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13), (0, 1, 18, 19, 20, 21, 6, 7, 8, 9, 26, 27, 28, 29, 14, 15));
+    MOEKIT_BITONIC_STEP((1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14), (0, 17, 2, 19, 20, 5, 22, 7, 8, 25, 10, 27, 28, 13, 30, 15));
+    MOEKIT_BITONIC_STEP((4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11), (0, 1, 2, 3, 20, 21, 22, 23, 24, 25, 26, 27, 12, 13, 14, 15));
+    MOEKIT_BITONIC_STEP((2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13), (0, 1, 18, 19, 4, 5, 22, 23, 24, 25, 10, 11, 28, 29, 14, 15));
+    MOEKIT_BITONIC_STEP((1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14), (0, 17, 2, 19, 4, 21, 6, 23, 24, 9, 26, 11, 28, 13, 30, 15));
+    MOEKIT_BITONIC_STEP((8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7), (0, 1, 2, 3, 4, 5, 6, 7, 24, 25, 26, 27, 28, 29, 30, 31));
+    MOEKIT_BITONIC_STEP((4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11), (0, 1, 2, 3, 20, 21, 22, 23, 8, 9, 10, 11, 28, 29, 30, 31));
+    MOEKIT_BITONIC_STEP((2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13), (0, 1, 18, 19, 4, 5, 22, 23, 8, 9, 26, 27, 12, 13, 30, 31));
+    MOEKIT_BITONIC_STEP((1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14), (0, 17, 2, 19, 4, 21, 6, 23, 8, 25, 10, 27, 12, 29, 14, 31));
+#undef MOEKIT_BITONIC_STEP
+#undef MOEKIT_UNPAREN
+    float ascending[16];
+    memcpy(ascending, &sorted, sizeof ascending);
+    float threshold = ascending[16 - k];
 
-    // Pass 2: visit only the keys at or above the bound, in ascending index order.
+    // Pass 2: gather the keys at or above the bound, in ascending index order. The hit
+    // masks of four chunks form one 64-bit word, so the loop runs once per candidate and
+    // the branch predictor sees few, mostly predictable exits.
+    float cv[capacity];
+    int32_t ci[capacity];
+    for (size_t j = 0; j < capacity; j++) cv[j] = -INFINITY;
     size_t count = 0;
-    for (size_t c = 0; c < chunks; c++) {
-        moekit_f32x16 v;
-        memcpy(&v, keys + 16 * c, sizeof v);
-        moekit_b16 hit = __builtin_convertvector(v >= threshold, moekit_b16);
-        uint32_t bits = __builtin_bit_cast(uint16_t, hit);
-        while (bits) {
-            size_t j = (size_t)__builtin_ctz(bits);
-            bits &= bits - 1;
-            float key = keys[16 * c + j];
-            if (key >= threshold) {
-                moekit_insert(key, (int32_t)(16 * c + j), k, &count, values, indices);
-                if (count == k) {
-                    float next = moekit_next_up(values[k - 1]);
-                    threshold = next > threshold ? next : threshold;
-                }
-            }
+    for (size_t c0 = 0; c0 < chunks; c0 += 4) {
+        uint64_t word = 0;
+        size_t group = chunks - c0 < 4 ? chunks - c0 : 4;
+        for (size_t q = 0; q < group; q++) {
+            moekit_f32x16 v;
+            memcpy(&v, keys + 16 * (c0 + q), sizeof v);
+            word |= (uint64_t)moekit_bits(__builtin_convertvector(v >= threshold, moekit_b16)) << (16 * q);
+        }
+        size_t base = 16 * c0;
+        while (word) {
+            size_t j = base + (size_t)__builtin_ctzll(word);
+            word &= word - 1;
+            if (count < capacity) { cv[count] = keys[j]; ci[count] = (int32_t)j; }
+            count++;
         }
     }
     for (size_t i = 16 * chunks; i < n; i++) {
-        moekit_insert(keys[i], (int32_t)i, k, &count, values, indices);
+        if (keys[i] >= threshold) {
+            if (count < capacity) { cv[count] = keys[i]; ci[count] = (int32_t)i; }
+            count++;
+        }
     }
+    if (count > capacity) {             // many equal keys: rare, still exact
+        moekit_topk_scalar(keys, n, k, indices, values);
+        return 0;
+    }
+
+    // Pass 3: rank each candidate: the keys above it plus the equal keys before it (lower
+    // index wins). Ranks below k are the answer, already in order. Unused slots hold -inf,
+    // which never counts as above or before a candidate.
+    float slotValue[17];
+    int32_t slotIndex[17];
+    if (count <= 16) {
+        // All pairs at once: compare the candidates with the 15 rotations of themselves.
+        // Padding lanes hold -inf with index INT32_MAX, so they never rank above or
+        // before a real candidate.
+        moekit_f32x16 value;
+        moekit_i32x16 index;
+        memcpy(&value, cv, sizeof value);
+        for (size_t j = 0; j < 16; j++) index[j] = j < count ? ci[j] : INT32_MAX;
+        moekit_i32x16 rank = 0;
+#define MOEKIT_RANK(...) do { \
+            moekit_f32x16 v = __builtin_shufflevector(value, value, __VA_ARGS__); \
+            moekit_i32x16 x = __builtin_shufflevector(index, index, __VA_ARGS__); \
+            rank -= (moekit_i32x16)(v > value) | ((moekit_i32x16)(v == value) & (moekit_i32x16)(x < index)); \
+        } while (0)
+        MOEKIT_RANK(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0);
+        MOEKIT_RANK(2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1);
+        MOEKIT_RANK(3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2);
+        MOEKIT_RANK(4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3);
+        MOEKIT_RANK(5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4);
+        MOEKIT_RANK(6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5);
+        MOEKIT_RANK(7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6);
+        MOEKIT_RANK(8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
+        MOEKIT_RANK(9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8);
+        MOEKIT_RANK(10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9);
+        MOEKIT_RANK(11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
+        MOEKIT_RANK(12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11);
+        MOEKIT_RANK(13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12);
+        MOEKIT_RANK(14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13);
+        MOEKIT_RANK(15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14);
+#undef MOEKIT_RANK
+        int32_t ranks[16];
+        memcpy(ranks, &rank, sizeof ranks);
+        for (size_t i = 0; i < count; i++) {
+            size_t slot = moekit_min_slot((unsigned)ranks[i], k);
+            slotValue[slot] = cv[i];
+            slotIndex[slot] = ci[i];
+        }
+    } else {
+        size_t blocks = (count + 15) / 16;
+        for (size_t i = 0; i < count; i++) {
+            float key = cv[i];
+            unsigned rank = 0;
+            for (size_t q = 0; q < blocks; q++) {
+                moekit_f32x16 block;
+                memcpy(&block, cv + 16 * q, sizeof block);
+                uint32_t above = moekit_bits(__builtin_convertvector(block > key, moekit_b16));
+                uint32_t equal = moekit_bits(__builtin_convertvector(block == key, moekit_b16));
+                size_t first = 16 * q;
+                uint32_t before = i >= first + 16 ? 0xFFFFu : (i <= first ? 0u : (1u << (i - first)) - 1u);
+                rank += (unsigned)__builtin_popcount(above) + (unsigned)__builtin_popcount(equal & before);
+            }
+            slotValue[moekit_min_slot(rank, k)] = key;
+            slotIndex[moekit_min_slot(rank, k)] = ci[i];
+        }
+    }
+    for (size_t j = 0; j < k; j++) {
+        values[j] = slotValue[j];
+        indices[j] = slotIndex[j];
+    }
+    return 0;
+}
+
+MOEKIT_DISPATCH
+void moekit_topk(const float *keys, size_t n, size_t k, int32_t *indices, float *values) {
+    moekit_topk_impl(keys, n, k, indices, values, 0, NULL);
+}
+
+MOEKIT_DISPATCH
+int moekit_topk_finite(const float *keys, size_t n, size_t k, int32_t *indices, float *values,
+                       float *rowMax) {
+    return moekit_topk_impl(keys, n, k, indices, values, 1, rowMax);
+}
+
+// MARK: - Weights
+
+void moekit_softmax_weights(const float *values, size_t k, float shift, float *weights) {
+    float sum = 0.0f;
+    for (size_t j = 0; j < k; j++) {
+        float e = moekit_exp_inline(values[j] - shift);
+        weights[j] = e;
+        sum += e;
+    }
+    for (size_t j = 0; j < k; j++) weights[j] = weights[j] / sum;
+}
+
+// MARK: - Memory
+
+void moekit_prefetch(const void *address, size_t bytes) {
+    const char *p = (const char *)address;
+    for (size_t offset = 0; offset < bytes; offset += 64) __builtin_prefetch(p + offset, 0, 3);
 }

@@ -12,7 +12,8 @@ struct MoEBench: ParsableCommand {
         commandName: "moebench",
         abstract: "Measure and estimate what it costs to run Mixture-of-Experts models.",
         version: "0.1.0",
-        subcommands: []
+        subcommands: [Bench.self, Route.self],
+        defaultSubcommand: Bench.self
     )
 
     /// Runs the tool. Help and version exit 0; every error prints one line on stderr and

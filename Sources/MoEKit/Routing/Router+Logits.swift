@@ -103,80 +103,103 @@ extension Router {
         let scoreBuffer = floats, keyBuffer = floats + experts, masked = floats + 2 * experts
         let topValues = floats + 3 * experts, groupScores = topValues + k
 
+        // Softmax routers without a bias select on the logits: the softmax is monotonic, so
+        // the order is the probabilities' order (ties included), and only the chosen
+        // experts' probabilities are ever computed. gpt-oss selects on the logits anyway.
+        let selectsOnLogits = correctionBias == nil && (config.scoring == .softmax || config.scoring == .logits)
+        let fused = selectsOnLogits && groups == nil
+
         return correctionBias.withUnsafeBufferPointerIfPresent { bias in
             for t in rows {
                 let x = logits + t * experts
                 let out = indices + t * k, w = weights + t * k
+                var scores = x
+                var rowMax: Float = 0
 
-                // 1. Scores and selection keys.
-                var scores = UnsafePointer(scoreBuffer)
-                var keys = UnsafePointer(scoreBuffer)
-                var bad: Int32
-                switch config.scoring {
-                case .sigmoid:
-                    bad = moekit_sigmoid(x, bias, scoreBuffer, keyBuffer, experts)
-                    if bias != nil { keys = UnsafePointer(keyBuffer) }
-                case .sqrtSoftplus:
-                    bad = moekit_sqrt_softplus(x, bias, scoreBuffer, keyBuffer, experts)
-                    if bias != nil { keys = UnsafePointer(keyBuffer) }
-                case .softmax:
-                    bad = moekit_softmax(x, scoreBuffer, experts)
-                    if let bias {
-                        for e in 0..<experts { keyBuffer[e] = scoreBuffer[e] + bias[e] }
+                if fused {
+                    // Non-finite check, row maximum and top-k in one pass.
+                    if moekit_topk_finite(x, experts, k, out, topValues, &rowMax) != 0 { return t }
+                } else {
+                    // 1. Scores and selection keys.
+                    var keys = UnsafePointer(scoreBuffer)
+                    var bad: Int32
+                    switch config.scoring {
+                    case _ where selectsOnLogits:
+                        bad = moekit_row_max(x, experts, &rowMax)
+                        keys = x
+                    case .sigmoid:
+                        bad = moekit_sigmoid(x, bias, scoreBuffer, keyBuffer, experts)
+                        scores = UnsafePointer(scoreBuffer)
+                        if bias != nil { keys = UnsafePointer(keyBuffer) }
+                    case .sqrtSoftplus:
+                        bad = moekit_sqrt_softplus(x, bias, scoreBuffer, keyBuffer, experts)
+                        scores = UnsafePointer(scoreBuffer)
+                        if bias != nil { keys = UnsafePointer(keyBuffer) }
+                    case .softmax:
+                        bad = moekit_softmax(x, scoreBuffer, experts)
+                        scores = UnsafePointer(scoreBuffer)
                         keys = UnsafePointer(keyBuffer)
-                    }
-                case .logits:
-                    bad = moekit_nonfinite(x, experts)
-                    scores = x
-                    keys = x
-                    if let bias {
-                        for e in 0..<experts { keyBuffer[e] = x[e] + bias[e] }
+                        for e in 0..<experts { keyBuffer[e] = scoreBuffer[e] + bias![e] }
+                    case .logits:
+                        bad = moekit_nonfinite(x, experts)
                         keys = UnsafePointer(keyBuffer)
+                        for e in 0..<experts { keyBuffer[e] = x[e] + bias![e] }
                     }
+                    if bad != 0 { return t }
+
+                    // 2. Group limit: keep the best groups, exclude every other expert.
+                    if let groups {
+                        let size = experts / groups.groups
+                        for g in 0..<groups.groups {
+                            groupScores[g] = Self.groupScore(keys + g * size, count: size, groups.score)
+                        }
+                        moekit_topk(groupScores, groups.groups, groups.keptGroups, keptGroups, topValues)
+                        masked.update(repeating: -.infinity, count: experts)
+                        for j in 0..<groups.keptGroups {
+                            let start = Int(keptGroups[j]) * size
+                            (masked + start).update(from: keys + start, count: size)
+                        }
+                        keys = UnsafePointer(masked)
+                    }
+
+                    // 3. Top-k by key; ties: lower expert index.
+                    moekit_topk(keys, experts, k, out, topValues)
                 }
-                if bad != 0 { return t }
 
-                // 2. Group limit: keep the best groups, exclude every other expert.
-                if let groups {
-                    let size = experts / groups.groups
-                    for g in 0..<groups.groups {
-                        groupScores[g] = Self.groupScore(keys + g * size, count: size, groups.score)
-                    }
-                    moekit_topk(groupScores, groups.groups, groups.keptGroups, keptGroups, topValues)
-                    masked.update(repeating: -.infinity, count: experts)
-                    for j in 0..<groups.keptGroups {
-                        let start = Int(keptGroups[j]) * size
-                        (masked + start).update(from: keys + start, count: size)
-                    }
-                    keys = UnsafePointer(masked)
-                }
-
-                // 3. Top-k by key; ties: lower expert index.
-                moekit_topk(keys, experts, k, out, topValues)
-
-                // 4. Weights from the unbiased scores.
+                // 4. Weights from the unbiased scores (`topValues` is scratch from here on).
+                for j in 0..<k { topValues[j] = scores[Int(out[j])] }
                 switch config.weighting {
+                case .softmaxOverChosen:
+                    var largest = topValues[0]
+                    for j in 1..<k { largest = max(largest, topValues[j]) }
+                    moekit_softmax_weights(topValues, k, largest, w)
+                case .chosenScores where config.scoring == .softmax && selectsOnLogits:
+                    if config.normalizesWeights && config.normalizationEpsilon == 0 {
+                        // p_j / Σ p = e^(x_j - x_0) / Σ e^(x - x_0): the row's denominator cancels.
+                        moekit_softmax_weights(topValues, k, topValues[0], w)
+                    } else {
+                        let denominator = moekit_exp_sum(x, rowMax, experts)
+                        var sum: Float = 0
+                        for j in 0..<k {
+                            let p = moekit_exp(topValues[j] - rowMax) / denominator
+                            w[j] = p
+                            sum += p
+                        }
+                        if config.normalizesWeights {
+                            let d = sum + config.normalizationEpsilon
+                            for j in 0..<k { w[j] = w[j] / d }
+                        }
+                    }
                 case .chosenScores:
                     var sum: Float = 0
                     for j in 0..<k {
-                        let s = scores[Int(out[j])]
-                        w[j] = s
-                        sum += s
+                        w[j] = topValues[j]
+                        sum += topValues[j]
                     }
                     if config.normalizesWeights {
                         let denominator = sum + config.normalizationEpsilon
                         for j in 0..<k { w[j] = w[j] / denominator }
                     }
-                case .softmaxOverChosen:
-                    var largest = scores[Int(out[0])]
-                    for j in 1..<k { largest = max(largest, scores[Int(out[j])]) }
-                    var sum: Float = 0
-                    for j in 0..<k {
-                        let e = moekit_exp(scores[Int(out[j])] - largest)
-                        w[j] = e
-                        sum += e
-                    }
-                    for j in 0..<k { w[j] = w[j] / sum }
                 }
                 if config.scalingFactor != 1 {
                     for j in 0..<k { w[j] = w[j] * config.scalingFactor }

@@ -30,9 +30,27 @@ int moekit_softmax(const float *x, float *p, size_t n);
 /// Returns 1 if any x[i] is NaN or infinite, else 0.
 int moekit_nonfinite(const float *x, size_t n);
 
+/// *max = the largest x[i] (n >= 1). Returns 1 if any x[i] is NaN or infinite, else 0.
+int moekit_row_max(const float *x, size_t n, float *max);
+
+/// The sum of e^(x[i] - shift) over the row, in a fixed order (the softmax denominator).
+float moekit_exp_sum(const float *x, float shift, size_t n);
+
 /// Largest `k` keys of a row without NaN, written in descending key order; equal keys in
 /// ascending index order (the lower index wins). Requires 1 <= k <= n.
 void moekit_topk(const float *keys, size_t n, size_t k, int32_t *indices, float *values);
+
+/// `moekit_topk` for a row that may hold NaN or ±inf: returns 1 (selecting nothing) if it
+/// does; otherwise selects and stores the row's largest key in *rowMax.
+int moekit_topk_finite(const float *keys, size_t n, size_t k, int32_t *indices, float *values,
+                       float *rowMax);
+
+/// weights[j] = e^(values[j] - shift) / sum over the k values: a softmax over k chosen values,
+/// summed in index order.
+void moekit_softmax_weights(const float *values, size_t k, float shift, float *weights);
+
+/// Asks the CPU to bring `bytes` bytes at `address` into cache (a hint; no effect on results).
+void moekit_prefetch(const void *address, size_t bytes);
 
 /// e^x for every x (0 below -103.97, +inf above 88.72); max relative error about 1.2e-7.
 float moekit_exp(float x);

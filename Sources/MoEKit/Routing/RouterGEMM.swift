@@ -1,0 +1,131 @@
+//===--- RouterGEMM.swift - Hidden states to router logits ----------------===//
+
+/// The router's linear layer: logits `[T, E]` = hidden `[T, d]` · gateᵀ, plus an optional
+/// per-expert linear bias (gpt-oss has one), in float32 on OpenBLAS.
+///
+/// The gate weight is stored `[E, d]`, one row per expert, the `nn.Linear` layout that
+/// checkpoints store, so no transpose is ever materialised.
+///
+/// > Note: the Hugging Face DeepSeek-V3 and Kimi routers run this GEMM in float32 as here;
+/// > Mixtral, Qwen3 and gpt-oss run it in bf16. Exact index comparisons with another
+/// > framework should therefore start from the same logits.
+public struct RouterGEMM: Sendable {
+    /// Hidden size `d`.
+    public let hiddenSize: Int
+    /// Number of experts `E`.
+    public let experts: Int
+    /// Gate weight `[E, d]`, row-major.
+    public let gate: [Float]
+    /// Optional linear bias `[E]` added to every logit row (it also affects weights, unlike
+    /// a router's correction bias).
+    public let gateBias: [Float]?
+
+    /// Creates the router GEMM, checking shapes and that every weight is finite.
+    ///
+    /// - Throws: ``RoutingError/bufferSizeMismatch(buffer:expected:actual:)`` when `gate`
+    ///   does not hold `E·d` values or `gateBias` not `E`;
+    ///   ``RoutingError/nonFiniteInput(buffer:index:value:)`` for a NaN or infinite weight.
+    /// - Complexity: O(*E* · *d*) to validate the weights.
+    public init(gate: [Float], experts: Int, hiddenSize: Int, gateBias: [Float]? = nil) throws(RoutingError) {
+        guard experts >= 1 else { throw .invalidExpertCount(experts) }
+        guard hiddenSize >= 1 else { throw .invalidParameter("hidden size", Double(hiddenSize)) }
+        guard gate.count == experts * hiddenSize else {
+            throw .bufferSizeMismatch(buffer: "gate weight", expected: experts * hiddenSize, actual: gate.count)
+        }
+        if let bad = gate.firstIndex(where: { !$0.isFinite }) {
+            throw .nonFiniteInput(buffer: "gate weight", index: bad, value: gate[bad])
+        }
+        if let bias = gateBias {
+            guard bias.count == experts else {
+                throw .bufferSizeMismatch(buffer: "gate bias", expected: experts, actual: bias.count)
+            }
+            if let bad = bias.firstIndex(where: { !$0.isFinite }) {
+                throw .nonFiniteInput(buffer: "gate bias", index: bad, value: bias[bad])
+            }
+        }
+        self.hiddenSize = hiddenSize
+        self.experts = experts
+        self.gate = gate
+        self.gateBias = gateBias
+    }
+
+    /// FLOPs of the GEMM for `tokens` tokens: `2·T·E·d`.
+    public func flops(tokens: Int) -> Double {
+        2 * Double(tokens) * Double(experts) * Double(hiddenSize)
+    }
+
+    /// Computes logits `[T, E]` from hidden states `[T, d]`.
+    ///
+    /// Non-finite hidden values are not checked here: they make that token's logits
+    /// non-finite, which routing reports.
+    ///
+    /// - Throws: ``RoutingError/raggedBuffer(buffer:count:rowLength:)`` or
+    ///   ``RoutingError/bufferSizeMismatch(buffer:expected:actual:)`` for wrong sizes.
+    /// - Complexity: `2·T·E·d` FLOPs on OpenBLAS (`sgemv` when `T == 1`); no allocation.
+    public func logits(
+        hidden: UnsafeBufferPointer<Float>, into logits: UnsafeMutableBufferPointer<Float>
+    ) throws(RoutingError) {
+        guard hidden.count % hiddenSize == 0 else {
+            throw .raggedBuffer(buffer: "hidden states", count: hidden.count, rowLength: hiddenSize)
+        }
+        let tokens = hidden.count / hiddenSize
+        guard logits.count == tokens * experts else {
+            throw .bufferSizeMismatch(buffer: "logits", expected: tokens * experts, actual: logits.count)
+        }
+        guard tokens > 0, let h = hidden.baseAddress, let out = logits.baseAddress else { return }
+        gate.withUnsafeBufferPointer { w in
+            BLAS.multiplyTransposed(h, w.baseAddress!, into: out, m: tokens, n: experts, k: hiddenSize)
+        }
+        if let bias = gateBias {
+            for t in 0..<tokens {
+                let row = out + t * experts
+                for e in 0..<experts { row[e] += bias[e] }
+            }
+        }
+    }
+}
+
+extension Router {
+    /// The whole router: logits from hidden states through `gemm`, then routing.
+    ///
+    /// - Parameters:
+    ///   - hidden: Hidden states `[T, d]`, row-major float32.
+    ///   - gemm: The router's linear layer; its expert count must match the router's.
+    ///   - logits: Workspace `[T, E]` that receives the logits (no hidden allocation).
+    ///   - indices: Receives the chosen experts `[T, k]`.
+    ///   - weights: Receives the weights `[T, k]`.
+    ///   - threads: Worker threads for the routing step.
+    /// - Throws: ``RoutingError`` for mismatched sizes or non-finite values.
+    public func route(
+        hidden: UnsafeBufferPointer<Float>,
+        gemm: RouterGEMM,
+        logits: UnsafeMutableBufferPointer<Float>,
+        indices: UnsafeMutableBufferPointer<Int32>,
+        weights: UnsafeMutableBufferPointer<Float>,
+        threads: Int = 1
+    ) throws(RoutingError) {
+        guard gemm.experts == configuration.experts else {
+            throw .bufferSizeMismatch(buffer: "gate weight rows", expected: configuration.experts, actual: gemm.experts)
+        }
+        try gemm.logits(hidden: hidden, into: logits)
+        try route(logits: UnsafeBufferPointer(logits), indices: indices, weights: weights, threads: threads)
+    }
+
+    /// The whole router on arrays: hidden `[T, d]` → indices and weights `[T, k]`.
+    public func route(hidden: [Float], gemm: RouterGEMM, threads: Int = 1) throws(RoutingError) -> RoutingResult {
+        guard hidden.count % gemm.hiddenSize == 0 else {
+            throw .raggedBuffer(buffer: "hidden states", count: hidden.count, rowLength: gemm.hiddenSize)
+        }
+        let tokens = hidden.count / gemm.hiddenSize
+        var logits = [Float](repeating: 0, count: tokens * gemm.experts)
+        try hidden.withUnsafeBufferPointer { (h) throws(RoutingError) in
+            try logits.withUnsafeMutableBufferPointer { (l) throws(RoutingError) in
+                try gemm.logits(hidden: h, into: l)
+            }
+        }
+        guard gemm.experts == configuration.experts else {
+            throw .bufferSizeMismatch(buffer: "gate weight rows", expected: configuration.experts, actual: gemm.experts)
+        }
+        return try route(logits: logits, threads: threads)
+    }
+}

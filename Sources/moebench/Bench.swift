@@ -1,0 +1,105 @@
+//===--- Bench.swift - moebench bench: routing kernels measured on this CPU -===//
+
+import ArgumentParser
+import Foundation
+import MoEKit
+
+extension MoEBench {
+    struct Bench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Measure the router GEMM, routing from logits and the whole router on this CPU.",
+            discussion: """
+                Seeded random inputs; for each batch size, one warm-up then --repetitions timed \
+                samples per stage (short stages repeat inside a sample). Reports median and min \
+                time, ns per token, tokens/s, and the GEMM's GFLOP/s next to the peak sgemm \
+                GFLOP/s measured on this machine (a 2048³ sgemm).
+                """)
+
+        @OptionGroup var router: RouterOptions
+
+        @Option(help: "Hidden size d of the router GEMM.")
+        var hidden = 7168
+
+        @Option(help: "Comma-separated tokens per batch.", transform: parseTokenList)
+        var tokens: [Int] = [1, 16, 256, 4096]
+
+        @Option(help: "Timed samples per stage and batch size.")
+        var repetitions = 5
+
+        @Option(help: "Threads for OpenBLAS and routing (the 2 vCPUs here share one core's FP units).")
+        var threads = 1
+
+        @Option(help: "Seed of the random inputs.")
+        var seed: UInt64 = 0x4D6F_454B_6974
+
+        @Option(help: "Output: table, json or csv.")
+        var format: OutputFormat = .table
+
+        @Flag(help: "Skip the peak sgemm measurement (reported as 0).")
+        var noPeak = false
+
+        func run() throws {
+            guard hidden >= 1 else { throw UsageError("--hidden must be at least 1, got \(hidden)") }
+            guard repetitions >= 1 else { throw UsageError("--repetitions must be at least 1, got \(repetitions)") }
+            guard threads >= 1 else { throw UsageError("--threads must be at least 1, got \(threads)") }
+            let config = try router.configuration(fallback: .kimiK2)
+            let largest = tokens.max() ?? 0
+            let bytes = 4 * largest * (hidden + config.experts + 2 * config.topK) + 4 * config.experts * hidden
+            guard bytes <= 16 << 30 else {
+                throw UsageError("the largest batch needs \(Format.bytes(bytes)) of buffers; lower --tokens or --hidden")
+            }
+
+            let progress = ProgressLine()
+            var benchmark = try RoutingBenchmark(
+                configuration: config, hiddenSize: hidden, repetitions: repetitions,
+                threads: threads, seed: seed)
+            progress.show("measuring peak sgemm (2048³)…")
+            let peak = noPeak ? 0 : RoutingBenchmark.peakSGEMM(threads: threads)
+            let results = try benchmark.run(tokenCounts: tokens) { i, t in
+                progress.show("[\(i + 1)/\(tokens.count)] tokens=\(t)…")
+            }
+            progress.clear()
+
+            let report = BenchReport(
+                config: config, preset: router.preset ?? (isDefaultPreset(config) ? "kimi-k2" : nil),
+                hidden: hidden, threads: threads, repetitions: repetitions, peak: peak, results: results)
+            switch format {
+            case .json: print(try report.json())
+            case .csv: print(report.csv(), terminator: "")
+            case .table: print(report.table(), terminator: "")
+            }
+        }
+
+        private func isDefaultPreset(_ config: RouterConfiguration) -> Bool {
+            config == .kimiK2
+        }
+    }
+}
+
+/// Parses `1,16,256,4096` (also `4k`, `1K`) into token counts.
+func parseTokenList(_ text: String) throws -> [Int] {
+    let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    guard !parts.isEmpty else { throw UsageError("--tokens needs at least one count") }
+    return try parts.map { part in
+        var digits = Substring(part)
+        var multiplier = 1
+        if let last = digits.last, last == "k" || last == "K" { multiplier = 1024; digits.removeLast() }
+        guard let n = Int(digits), n >= 1, n <= (1 << 24) else {
+            throw UsageError("--tokens: '\(part)' is not a token count in 1...16777216")
+        }
+        return n * multiplier
+    }
+}
+
+/// A progress line on stderr, redrawn in place; shown only when stderr is a terminal.
+final class ProgressLine {
+    private let enabled = isatty(STDERR_FILENO) != 0
+    func show(_ text: String) {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+    }
+    func clear() {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+}

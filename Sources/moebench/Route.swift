@@ -1,0 +1,159 @@
+//===--- Route.swift - moebench route: apply a router to data in files ----===//
+
+import ArgumentParser
+import Foundation
+import MoEKit
+
+extension MoEBench {
+    struct Route: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Apply a router to logits or hidden states from .npy files.",
+            discussion: """
+                Input: --logits L.npy (float32 [T, E]), or --hidden H.npy (float32 [T, d]) with \
+                --gate G.npy (float32 [E, d]) and optionally --gate-bias (float32 [E], added to \
+                the logits as gpt-oss's router bias). --bias B.npy (float32 [E]) is a \
+                selection-only correction bias (DeepSeek-V3, Kimi K2, V4). Output: \
+                --out-indices (int32 [T, k]) and --out-weights (float32 [T, k]), written only \
+                when everything succeeded; without them the result is printed.
+                """)
+
+        @Option(help: ArgumentHelp("Router logits, float32 [T, E].", valueName: "L.npy"))
+        var logits: String?
+
+        @Option(help: ArgumentHelp("Hidden states, float32 [T, d] (with --gate).", valueName: "H.npy"))
+        var hidden: String?
+
+        @Option(help: ArgumentHelp("Gate weight, float32 [E, d] (nn.Linear layout).", valueName: "G.npy"))
+        var gate: String?
+
+        @Option(name: .customLong("gate-bias"), help: ArgumentHelp("Linear bias of the gate, float32 [E].", valueName: "GB.npy"))
+        var gateBias: String?
+
+        @Option(help: ArgumentHelp("Selection-only correction bias, float32 [E].", valueName: "B.npy"))
+        var bias: String?
+
+        @OptionGroup var router: RouterOptions
+
+        @Option(name: .customLong("out-indices"), help: ArgumentHelp("Write expert indices, int32 [T, k].", valueName: "I.npy"))
+        var outIndices: String?
+
+        @Option(name: .customLong("out-weights"), help: ArgumentHelp("Write weights, float32 [T, k].", valueName: "W.npy"))
+        var outWeights: String?
+
+        @Option(help: "Threads for the GEMM and routing.")
+        var threads = 1
+
+        @Option(help: "Printed output when no --out-* file is given: table, json or csv.")
+        var format: OutputFormat = .table
+
+        func run() throws {
+            guard threads >= 1 else { throw UsageError("--threads must be at least 1, got \(threads)") }
+            let logitRows: NPYArray<Float>
+            switch (logits, hidden, gate) {
+            case (let path?, nil, nil):
+                logitRows = try NPY.read(Float.self, from: URL(fileURLWithPath: path))
+                try requireRank(logitRows, 2, path: path, expected: "[T, E]")
+            case (nil, let h?, let g?):
+                logitRows = try gemmLogits(hiddenPath: h, gatePath: g)
+            case (nil, nil, nil):
+                throw UsageError("give --logits L.npy, or --hidden H.npy with --gate G.npy")
+            case (_?, _, _):
+                throw UsageError("--logits cannot be combined with --hidden or --gate")
+            case (nil, _?, nil):
+                throw UsageError("--hidden needs --gate G.npy")
+            case (nil, nil, _?):
+                throw UsageError("--gate needs --hidden H.npy")
+            }
+            if gateBias != nil && logits != nil { throw UsageError("--gate-bias applies to --hidden/--gate input only") }
+            let experts = logitRows.shape[1]
+
+            var correction: [Float]?
+            if let bias {
+                let b = try NPY.read(Float.self, from: URL(fileURLWithPath: bias))
+                guard b.shape == [experts] else {
+                    throw NPYError.shapeMismatch(path: bias, expected: "[\(experts)] (one per expert)", actual: b.shape)
+                }
+                correction = b.values
+            }
+            let config = try router.configuration(fallback: nil, experts: experts, hasBias: correction != nil)
+            let result = try Router(config, correctionBias: correction).route(logits: logitRows.values, threads: threads)
+
+            if outIndices == nil && outWeights == nil {
+                try printResult(result)
+                return
+            }
+            let files = FileCommit()
+            let shape = [result.tokens, result.topK]
+            if let outIndices {
+                try files.stage(NPY.encode(NPYArray(shape: shape, values: result.indices)), at: URL(fileURLWithPath: outIndices))
+            }
+            if let outWeights {
+                try files.stage(NPY.encode(NPYArray(shape: shape, values: result.weights)), at: URL(fileURLWithPath: outWeights))
+            }
+            try files.commit()
+        }
+
+        private func gemmLogits(hiddenPath: String, gatePath: String) throws -> NPYArray<Float> {
+            let h = try NPY.read(Float.self, from: URL(fileURLWithPath: hiddenPath))
+            try requireRank(h, 2, path: hiddenPath, expected: "[T, d]")
+            let g = try NPY.read(Float.self, from: URL(fileURLWithPath: gatePath))
+            try requireRank(g, 2, path: gatePath, expected: "[E, d]")
+            guard g.shape[1] == h.shape[1] else {
+                throw NPYError.shapeMismatch(path: gatePath, expected: "[E, \(h.shape[1])] (d of the hidden states)", actual: g.shape)
+            }
+            var linearBias: [Float]?
+            if let gateBias {
+                let b = try NPY.read(Float.self, from: URL(fileURLWithPath: gateBias))
+                guard b.shape == [g.shape[0]] else {
+                    throw NPYError.shapeMismatch(path: gateBias, expected: "[\(g.shape[0])] (one per expert)", actual: b.shape)
+                }
+                linearBias = b.values
+            }
+            if let bad = h.values.firstIndex(where: { !$0.isFinite }) {
+                throw RoutingError.nonFiniteInput(buffer: "hidden states", index: bad, value: h.values[bad])
+            }
+            let gemm = try RouterGEMM(gate: g.values, experts: g.shape[0], hiddenSize: g.shape[1], gateBias: linearBias)
+            BLAS.threads = threads
+            var out = [Float](repeating: 0, count: h.shape[0] * g.shape[0])
+            try h.values.withUnsafeBufferPointer { hp in
+                try out.withUnsafeMutableBufferPointer { try gemm.logits(hidden: hp, into: $0) }
+            }
+            return NPYArray(shape: [h.shape[0], g.shape[0]], values: out)
+        }
+
+        private func requireRank(_ a: NPYArray<Float>, _ rank: Int, path: String, expected: String) throws {
+            guard a.shape.count == rank, a.shape.last.map({ $0 >= 1 }) ?? false else {
+                throw NPYError.shapeMismatch(path: path, expected: expected, actual: a.shape)
+            }
+        }
+
+        private func printResult(_ result: RoutingResult) throws {
+            switch format {
+            case .json:
+                let object: [String: Any] = [
+                    "tokens": result.tokens, "topk": result.topK,
+                    "indices": (0..<result.tokens).map { Array(result.experts(ofToken: $0)) },
+                    "weights": (0..<result.tokens).map { result.weights(ofToken: $0).map(Double.init) },
+                ]
+                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+            case .csv:
+                print("token,slot,expert,weight")
+                for t in 0..<result.tokens {
+                    for j in 0..<result.topK {
+                        print("\(t),\(j),\(result.indices[t * result.topK + j]),\(result.weights[t * result.topK + j])")
+                    }
+                }
+            case .table:
+                var table = TextTable(["token", "experts (descending key)", "weights"])
+                for t in 0..<result.tokens {
+                    table.append([
+                        "\(t)", result.experts(ofToken: t).map(String.init).joined(separator: " "),
+                        result.weights(ofToken: t).map { Format.fixed(Double($0), 4) }.joined(separator: " "),
+                    ])
+                }
+                print(table.render(), terminator: "")
+            }
+        }
+    }
+}

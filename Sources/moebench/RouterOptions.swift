@@ -1,0 +1,114 @@
+//===--- RouterOptions.swift - Router flags shared by bench and route -----===//
+
+import ArgumentParser
+import MoEKit
+
+extension RouterConfiguration.Scoring: ExpressibleByArgument {}
+extension RouterConfiguration.GroupScore: ExpressibleByArgument {}
+extension RouterConfiguration.Weighting: ExpressibleByArgument {}
+
+/// A problem with the command line that argument parsing alone cannot see.
+struct UsageError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Output formats of commands that print results.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, json, csv
+}
+
+struct RouterOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Router of a real model: \(RouterConfiguration.presetNames.joined(separator: ", ")).",
+                               valueName: "name"))
+    var preset: String?
+
+    @Option(help: "Number of routed experts E (overrides the preset).")
+    var experts: Int?
+
+    @Option(name: .customLong("topk"), help: "Experts chosen per token k (overrides the preset).")
+    var topK: Int?
+
+    @Option(help: "Scoring: softmax, sigmoid, sqrtsoftplus or logits (overrides the preset).")
+    var scoring: RouterConfiguration.Scoring?
+
+    @Option(name: .customLong("n-group"), help: "Expert groups for group-limited selection (n_group).")
+    var groups: Int?
+
+    @Option(name: .customLong("topk-group"), help: "Groups kept per token (topk_group).")
+    var keptGroups: Int?
+
+    @Option(name: .customLong("group-score"),
+            help: "Group score: top2-sum (DeepSeek-V3) or max (DeepSeek-V2); default top2-sum with a correction bias, else max.")
+    var groupScore: RouterConfiguration.GroupScore?
+
+    @Flag(name: .customLong("no-normalize"), help: "Do not renormalise the chosen weights to sum 1.")
+    var noNormalize = false
+
+    @Option(help: "Routed scaling factor applied to the weights (overrides the preset).")
+    var scale: Float?
+
+    @Option(help: "Weights: chosen (the chosen scores) or softmax-chosen (softmax over the chosen, gpt-oss).")
+    var weights: RouterConfiguration.Weighting?
+
+    /// The configuration these flags describe, starting from `--preset` or `fallback`.
+    func configuration(fallback: RouterConfiguration?, experts inferred: Int? = nil,
+                       hasBias: Bool? = nil) throws -> RouterConfiguration {
+        var config: RouterConfiguration
+        if let preset {
+            config = try RouterConfiguration.preset(named: preset)
+        } else if let fallback {
+            config = fallback
+        } else {
+            guard let scoring else {
+                throw UsageError("choose a router with --preset NAME or --scoring (softmax|sigmoid|sqrtsoftplus|logits)")
+            }
+            guard let topK else { throw UsageError("--topk is required without --preset") }
+            config = RouterConfiguration(experts: inferred ?? experts ?? 1, topK: topK, scoring: scoring,
+                                         usesCorrectionBias: hasBias ?? false)
+        }
+        if let inferred {
+            if let experts, experts != inferred {
+                throw UsageError("--experts \(experts) does not match the \(inferred) experts in the input")
+            }
+            config.experts = inferred
+        } else if let experts {
+            config.experts = experts
+        }
+        if let topK { config.topK = topK }
+        if let scoring { config.scoring = scoring }
+        if let hasBias { config.usesCorrectionBias = hasBias }
+        switch (groups, keptGroups) {
+        case (nil, nil):
+            break
+        case (let g?, let kept?):
+            let rule = groupScore ?? config.groupLimit?.score ?? (config.usesCorrectionBias ? .topTwoSum : .max)
+            config.groupLimit = .init(groups: g, keptGroups: kept, score: rule)
+        case (nil, _?):
+            throw UsageError("--topk-group needs --n-group")
+        case (_?, nil):
+            throw UsageError("--n-group needs --topk-group")
+        }
+        if let groupScore, groups == nil {
+            guard config.groupLimit != nil else { throw UsageError("--group-score needs --n-group and --topk-group") }
+            config.groupLimit!.score = groupScore
+        }
+        if noNormalize { config.normalizesWeights = false }
+        if let scale { config.scalingFactor = scale }
+        if let weights { config.weighting = weights }
+        try config.validate()
+        return config
+    }
+}
+
+extension RouterConfiguration {
+    /// A one-line description for report headers.
+    var summary: String {
+        var parts = ["E=\(experts)", "k=\(topK)", scoring.rawValue + (usesCorrectionBias ? "+bias" : "")]
+        if let g = groupLimit { parts.append("groups \(g.keptGroups)/\(g.groups) (\(g.score.rawValue))") }
+        if weighting == .softmaxOverChosen { parts.append("softmax over chosen") }
+        else if normalizesWeights { parts.append("renormalised") }
+        if scalingFactor != 1 { parts.append("×\(scalingFactor)") }
+        return parts.joined(separator: ", ")
+    }
+}
