@@ -52,7 +52,8 @@ let package = Package(
 
         .testTarget(
             name: "MoEKitTests",
-            dependencies: ["MoEKit"]
+            dependencies: ["MoEKit", "_MoEKitKernels"],
+            exclude: ["IO/Fixtures"]
         ),
         .testTarget(
             name: "moebenchTests",

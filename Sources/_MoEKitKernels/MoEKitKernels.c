@@ -93,9 +93,11 @@ int moekit_sqrt_softplus(const float *x, const float *bias, float *scores, float
     for (size_t i = 0; i < n; i++) {
         float v = x[i];
         bad |= moekit_is_nonfinite(v);
-        // softplus(x) = max(x, 0) + log1p(e^-|x|), exact form of torch's softplus (beta 1).
+        // softplus(x) = max(x, 0) + log1p(e^-|x|), the exact form of torch's softplus. Far
+        // below zero softplus(x) = e^x (1 - e^x/2 + ...), so sqrt(softplus(x)) = e^(x/2) to
+        // within 1e-7 relative, also where e^x itself would underflow.
         float sp = (v > 0.0f ? v : 0.0f) + log1pf(expf(-fabsf(v)));
-        scores[i] = sqrtf(sp);
+        scores[i] = v < -16.0f ? moekit_exp_inline(0.5f * v) : sqrtf(sp);
     }
     if (bias) {
         for (size_t i = 0; i < n; i++) keys[i] = scores[i] + bias[i];

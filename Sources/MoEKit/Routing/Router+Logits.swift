@@ -104,10 +104,12 @@ extension Router {
         let topValues = floats + 3 * experts, groupScores = topValues + k
 
         // Softmax routers without a bias select on the logits: the softmax is monotonic, so
-        // the order is the probabilities' order (ties included), and only the chosen
-        // experts' probabilities are ever computed. gpt-oss selects on the logits anyway.
-        let selectsOnLogits = correctionBias == nil && (config.scoring == .softmax || config.scoring == .logits)
-        let fused = selectsOnLogits && groups == nil
+        // the order is the probabilities' order, and only the chosen experts' probabilities
+        // are ever computed. gpt-oss selects on the logits anyway. (Not with a top-2-sum
+        // group score: a sum of logits does not order groups as a sum of probabilities.)
+        let logitsSelect = correctionBias == nil
+            && (config.scoring == .softmax || config.scoring == .logits)
+            && (groups == nil || groups!.score == .max)
 
         return correctionBias.withUnsafeBufferPointerIfPresent { bias in
             for t in rows {
@@ -115,55 +117,71 @@ extension Router {
                 let out = indices + t * k, w = weights + t * k
                 var scores = x
                 var rowMax: Float = 0
+                var selectsOnLogits = logitsSelect
 
-                if fused {
-                    // Non-finite check, row maximum and top-k in one pass.
-                    if moekit_topk_finite(x, experts, k, out, topValues, &rowMax) != 0 { return t }
-                } else {
-                    // 1. Scores and selection keys.
-                    var keys = UnsafePointer(scoreBuffer)
-                    var bad: Int32
-                    switch config.scoring {
-                    case _ where selectsOnLogits:
-                        bad = moekit_row_max(x, experts, &rowMax)
-                        keys = x
-                    case .sigmoid:
-                        bad = moekit_sigmoid(x, bias, scoreBuffer, keyBuffer, experts)
-                        scores = UnsafePointer(scoreBuffer)
-                        if bias != nil { keys = UnsafePointer(keyBuffer) }
-                    case .sqrtSoftplus:
-                        bad = moekit_sqrt_softplus(x, bias, scoreBuffer, keyBuffer, experts)
-                        scores = UnsafePointer(scoreBuffer)
-                        if bias != nil { keys = UnsafePointer(keyBuffer) }
-                    case .softmax:
-                        bad = moekit_softmax(x, scoreBuffer, experts)
-                        scores = UnsafePointer(scoreBuffer)
-                        keys = UnsafePointer(keyBuffer)
-                        for e in 0..<experts { keyBuffer[e] = scoreBuffer[e] + bias![e] }
-                    case .logits:
-                        bad = moekit_nonfinite(x, experts)
-                        keys = UnsafePointer(keyBuffer)
-                        for e in 0..<experts { keyBuffer[e] = x[e] + bias![e] }
-                    }
-                    if bad != 0 { return t }
-
-                    // 2. Group limit: keep the best groups, exclude every other expert.
-                    if let groups {
-                        let size = experts / groups.groups
-                        for g in 0..<groups.groups {
-                            groupScores[g] = Self.groupScore(keys + g * size, count: size, groups.score)
+                while true {
+                    if selectsOnLogits && groups == nil {
+                        // Non-finite check, row maximum and top-k in one pass.
+                        if moekit_topk_finite(x, experts, k, out, topValues, &rowMax) != 0 { return t }
+                    } else {
+                        // 1. Scores and selection keys.
+                        var keys = UnsafePointer(scoreBuffer)
+                        var bad: Int32
+                        switch config.scoring {
+                        case _ where selectsOnLogits:
+                            bad = moekit_row_max(x, experts, &rowMax)
+                            keys = x
+                        case .sigmoid:
+                            bad = moekit_sigmoid(x, bias, scoreBuffer, keyBuffer, experts)
+                            scores = UnsafePointer(scoreBuffer)
+                            if bias != nil { keys = UnsafePointer(keyBuffer) }
+                        case .sqrtSoftplus:
+                            bad = moekit_sqrt_softplus(x, bias, scoreBuffer, keyBuffer, experts)
+                            scores = UnsafePointer(scoreBuffer)
+                            if bias != nil { keys = UnsafePointer(keyBuffer) }
+                        case .softmax:
+                            bad = moekit_softmax(x, scoreBuffer, experts)
+                            scores = UnsafePointer(scoreBuffer)
+                            if let bias {
+                                for e in 0..<experts { keyBuffer[e] = scoreBuffer[e] + bias[e] }
+                                keys = UnsafePointer(keyBuffer)
+                            }
+                        case .logits:
+                            bad = moekit_nonfinite(x, experts)
+                            keys = x
+                            if let bias {
+                                for e in 0..<experts { keyBuffer[e] = x[e] + bias[e] }
+                                keys = UnsafePointer(keyBuffer)
+                            }
                         }
-                        moekit_topk(groupScores, groups.groups, groups.keptGroups, keptGroups, topValues)
-                        masked.update(repeating: -.infinity, count: experts)
-                        for j in 0..<groups.keptGroups {
-                            let start = Int(keptGroups[j]) * size
-                            (masked + start).update(from: keys + start, count: size)
-                        }
-                        keys = UnsafePointer(masked)
-                    }
+                        if bad != 0 { return t }
 
-                    // 3. Top-k by key; ties: lower expert index.
-                    moekit_topk(keys, experts, k, out, topValues)
+                        // 2. Group limit: keep the best groups, exclude every other expert.
+                        if let groups {
+                            let size = experts / groups.groups
+                            for g in 0..<groups.groups {
+                                groupScores[g] = Self.groupScore(keys + g * size, count: size, groups.score)
+                            }
+                            moekit_topk(groupScores, groups.groups, groups.keptGroups, keptGroups, topValues)
+                            masked.update(repeating: -.infinity, count: experts)
+                            for j in 0..<groups.keptGroups {
+                                let start = Int(keptGroups[j]) * size
+                                (masked + start).update(from: keys + start, count: size)
+                            }
+                            keys = UnsafePointer(masked)
+                        }
+
+                        // 3. Top-k by key; ties: lower expert index.
+                        moekit_topk(keys, experts, k, out, topValues)
+                    }
+                    // A chosen probability can underflow (a logit 80 below the row's
+                    // maximum): distinct logits then share the probability 0, an exact tie
+                    // the reference code breaks by index. Redo such rows on probabilities.
+                    if selectsOnLogits && config.scoring == .softmax && topValues[k - 1] - rowMax < -80 {
+                        selectsOnLogits = false
+                        continue
+                    }
+                    break
                 }
 
                 // 4. Weights from the unbiased scores (`topValues` is scratch from here on).

@@ -1,0 +1,151 @@
+//===--- RouterConfigurationTests.swift - Presets and bad configurations --===//
+
+import Foundation
+import Testing
+@testable import MoEKit
+
+/// `../shared/configs` beside the repository root, when present.
+let sharedConfigs: URL? = {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let url = root.deletingLastPathComponent().appendingPathComponent("shared/configs")
+    return FileManager.default.fileExists(atPath: url.path) ? url : nil
+}()
+
+@Suite("Router configurations")
+struct RouterConfigurationTests {
+    @Test("Presets carry the published routing values (routing.md §2, models.md §4.1)")
+    func presetValues() throws {
+        // (name, E, k, scoring, bias, groups, kept, normalise, scale)
+        let table: [(String, Int, Int, RouterConfiguration.Scoring, Bool, Int?, Int?, Bool, Float)] = [
+            ("deepseek-v3", 256, 8, .sigmoid, true, 8, 4, true, 2.5),
+            ("kimi-k2", 384, 8, .sigmoid, true, nil, nil, true, 2.827),
+            ("deepseek-v2", 160, 6, .softmax, false, 8, 3, false, 16),
+            ("deepseek-v4-flash", 256, 6, .sqrtSoftplus, true, nil, nil, true, 1.5),
+            ("deepseek-v4-pro", 384, 6, .sqrtSoftplus, true, nil, nil, true, 2.5),
+            ("qwen3-moe", 128, 8, .softmax, false, nil, nil, true, 1),
+            ("mixtral", 8, 2, .softmax, false, nil, nil, true, 1),
+            ("gpt-oss", 128, 4, .logits, false, nil, nil, false, 1),
+        ]
+        #expect(table.map(\.0) == RouterConfiguration.presetNames)
+        for row in table {
+            let c = try RouterConfiguration.preset(named: row.0)
+            #expect(c.experts == row.1 && c.topK == row.2 && c.scoring == row.3, "\(row.0)")
+            #expect(c.usesCorrectionBias == row.4 && c.groupLimit?.groups == row.5 && c.groupLimit?.keptGroups == row.6, "\(row.0)")
+            #expect(c.normalizesWeights == row.7 && c.scalingFactor == row.8, "\(row.0)")
+            try c.validate()
+        }
+        #expect(RouterConfiguration.deepSeekV3.groupLimit?.score == .topTwoSum)
+        #expect(RouterConfiguration.deepSeekV2.groupLimit?.score == .max)
+        #expect(RouterConfiguration.gptOSS.weighting == .softmaxOverChosen)
+        #expect(try RouterConfiguration.preset(named: "Kimi-K2") == .kimiK2)
+    }
+
+    @Test("Presets agree with the models' own config.json files")
+    func presetsMatchConfigs() throws {
+        guard let dir = sharedConfigs else {
+            Issue.record("../shared/configs not found; cannot cross-check presets")
+            return
+        }
+        let pairs = [
+            ("deepseek-v3", "deepseek-ai--DeepSeek-V3.json"), ("kimi-k2", "moonshotai--Kimi-K2-Instruct.json"),
+            ("deepseek-v4-flash", "deepseek-ai--DeepSeek-V4-Flash.json"), ("deepseek-v4-pro", "deepseek-ai--DeepSeek-V4-Pro.json"),
+            ("qwen3-moe", "Qwen--Qwen3-235B-A22B.json"), ("mixtral", "mistralai--Mixtral-8x7B-v0.1.json"),
+            ("gpt-oss", "openai--gpt-oss-120b.json"),
+        ]
+        for (name, file) in pairs {
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent(file))) as! [String: Any]
+            let c = try RouterConfiguration.preset(named: name)
+            let experts = (json["n_routed_experts"] ?? json["num_local_experts"] ?? json["num_experts"]) as? Int
+            #expect(experts == c.experts, "\(name) experts")
+            #expect(json["num_experts_per_tok"] as? Int ?? json["experts_per_token"] as? Int == c.topK, "\(name) k")
+            if let rsf = json["routed_scaling_factor"] as? Double { #expect(Float(rsf) == c.scalingFactor, "\(name) rsf") }
+            if let g = json["n_group"] as? Int, g > 1 { #expect(c.groupLimit?.groups == g, "\(name) n_group") }
+            if let kg = json["topk_group"] as? Int, kg > 1 { #expect(c.groupLimit?.keptGroups == kg, "\(name) topk_group") }
+            if let f = json["scoring_func"] as? String { #expect(f == c.scoring.rawValue, "\(name) scoring") }
+            if let n = json["norm_topk_prob"] as? Bool { #expect(n == c.normalizesWeights, "\(name) norm") }
+        }
+    }
+
+    @Test("Bad configurations throw errors that name the problem")
+    func badConfigurations() {
+        func error(_ c: RouterConfiguration) -> RoutingError? {
+            do { try c.validate(); return nil } catch { return error }
+        }
+        #expect(error(.init(experts: 0, topK: 1, scoring: .softmax)) == .invalidExpertCount(0))
+        #expect(error(.init(experts: 8, topK: 0, scoring: .softmax)) == .invalidTopK(0, experts: 8))
+        #expect(error(.init(experts: 8, topK: 9, scoring: .softmax)) == .invalidTopK(9, experts: 8))
+        let g = { (groups: Int, kept: Int, k: Int) in
+            RouterConfiguration(experts: 256, topK: k, scoring: .sigmoid,
+                                groupLimit: .init(groups: groups, keptGroups: kept, score: .topTwoSum))
+        }
+        #expect(error(g(7, 3, 8)) == .groupsDoNotDivideExperts(groups: 7, experts: 256))
+        #expect(error(g(0, 0, 8)) == .groupsDoNotDivideExperts(groups: 0, experts: 256))
+        #expect(error(g(8, 9, 8)) == .invalidKeptGroups(9, groups: 8))
+        #expect(error(g(8, 0, 8)) == .invalidKeptGroups(0, groups: 8))
+        #expect(error(g(8, 1, 33)) == .topKExceedsKeptExperts(33, keptExperts: 32))
+        #expect(error(g(8, 1, 32)) == nil)
+        var c = RouterConfiguration.kimiK2
+        c.scalingFactor = .nan
+        guard case .invalidParameter("scaling factor", let v)? = error(c) else {
+            Issue.record("a NaN scaling factor must be rejected")
+            return
+        }
+        #expect(v.isNaN)
+        c = .kimiK2
+        c.normalizationEpsilon = -1
+        #expect(error(c) == .invalidParameter("normalization epsilon", -1))
+        #expect("\(RoutingError.groupsDoNotDivideExperts(groups: 7, experts: 256))" == "n_group 7 does not divide the 256 experts")
+    }
+
+    @Test("Unknown presets suggest the closest name")
+    func unknownPreset() {
+        #expect(throws: RoutingError.unknownPreset("kimi-k3", suggestion: "kimi-k2")) {
+            try RouterConfiguration.preset(named: "kimi-k3")
+        }
+        #expect(throws: RoutingError.unknownPreset("zzzzzzzzzzzz", suggestion: nil)) {
+            try RouterConfiguration.preset(named: "zzzzzzzzzzzz")
+        }
+    }
+
+    @Test("Bad buffers and values throw")
+    func badInput() throws {
+        #expect(throws: RoutingError.bufferSizeMismatch(buffer: "correction bias", expected: 384, actual: 3)) {
+            try Router(.kimiK2, correctionBias: [0, 0, 0])
+        }
+        var bias = [Float](repeating: 0, count: 384)
+        bias[17] = .infinity
+        #expect(throws: RoutingError.nonFiniteBias(expert: 17, value: .infinity)) {
+            try Router(.kimiK2, correctionBias: bias)
+        }
+        let router = try Router(.mixtral)
+        #expect(throws: RoutingError.raggedBuffer(buffer: "logits", count: 12, rowLength: 8)) {
+            try router.route(logits: [Float](repeating: 0, count: 12))
+        }
+        for bad in [Float.nan, .infinity, -.infinity] {
+            for scoring in RouterConfiguration.Scoring.allCases {
+                for experts in [8, 64, 100] {
+                    var logits = [Float](repeating: 0.5, count: 3 * experts)
+                    logits[experts + 5] = bad
+                    let config = RouterConfiguration(experts: experts, topK: 2, scoring: scoring)
+                    #expect(throws: RoutingError.self) { try Router(config).route(logits: logits) }
+                    do {
+                        _ = try Router(config).route(logits: logits)
+                    } catch {
+                        if case .nonFiniteLogit(let t, let e, _) = error { #expect(t == 1 && e == 5) }
+                        else { Issue.record("unexpected \(error)") }
+                    }
+                }
+            }
+        }
+        var indices = [Int32](repeating: 0, count: 3), weights = [Float](repeating: 0, count: 4)
+        let logits = [Float](repeating: 0, count: 16)
+        #expect(throws: RoutingError.bufferSizeMismatch(buffer: "indices", expected: 4, actual: 3)) {
+            try logits.withUnsafeBufferPointer { l in
+                try indices.withUnsafeMutableBufferPointer { i in
+                    try weights.withUnsafeMutableBufferPointer { w in try router.route(logits: l, indices: i, weights: w) }
+                }
+            }
+        }
+    }
+}
