@@ -71,6 +71,9 @@ struct RouterOptions: ParsableArguments {
             if let experts, experts != inferred {
                 throw UsageError("--experts \(experts) does not match the \(inferred) experts in the input")
             }
+            if let preset, experts == nil, config.experts != inferred {
+                throw UsageError("preset \(preset) has \(config.experts) experts but the input has \(inferred); pass --experts \(inferred) to override")
+            }
             config.experts = inferred
         } else if let experts {
             config.experts = experts

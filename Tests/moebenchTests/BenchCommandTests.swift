@@ -1,0 +1,66 @@
+//===--- BenchCommandTests.swift - moebench (bench) end to end ------------===//
+
+import Foundation
+import MoEKit
+import Testing
+
+@Suite("moebench bench")
+struct BenchCommandTests {
+    @Test("JSON output follows the documented schema")
+    func json() throws {
+        let run = try runMoebench(["--experts", "16", "--topk", "2", "--hidden", "32", "--tokens", "1,5",
+                                   "--repetitions", "2", "--no-peak", "--format", "json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect(object["sgemm_peak_gflops"] is Double)
+        #expect(object["hidden"] as? Int == 32)
+        let router = try #require(object["router"] as? [String: Any])
+        #expect(router["experts"] as? Int == 16 && router["topk"] as? Int == 2 && router["scoring"] as? String == "sigmoid")
+        let results = try #require(object["results"] as? [[String: Any]])
+        #expect(results.map { $0["tokens"] as? Int } == [1, 5])
+        for r in results {
+            for stage in ["gemm", "route", "router"] {
+                let s = try #require(r[stage] as? [String: Any], "missing \(stage)")
+                let median = try #require(s["median_seconds"] as? Double)
+                let minimum = try #require(s["min_seconds"] as? Double)
+                #expect(median > 0 && minimum > 0 && minimum <= median)
+            }
+        }
+    }
+
+    @Test("Table and CSV output")
+    func tableAndCSV() throws {
+        let table = try runMoebench(["--preset", "mixtral", "--hidden", "16", "--tokens", "4", "--repetitions", "1", "--no-peak"])
+        #expect(table.status == 0)
+        #expect(table.stdout.contains("router: mixtral: E=8, k=2, softmax"))
+        #expect(table.stdout.contains("router / (gemm + route)"))
+        let csv = try runMoebench(["--experts", "32", "--topk", "4", "--hidden", "16", "--tokens", "3",
+                                   "--repetitions", "1", "--no-peak", "--format", "csv"])
+        let lines = csv.stdout.split(separator: "\n")
+        #expect(lines.first == "tokens,stage,median_seconds,min_seconds,ns_per_token,tokens_per_second,gflops")
+        #expect(lines.count == 4)
+        #expect(lines[1].hasPrefix("3,gemm,"))
+    }
+
+    @Test("Bad options print one line on stderr and exit 2", arguments: [
+        ["--topk", "0"], ["--experts", "8", "--topk", "9"], ["--preset", "deepseek-v9"],
+        ["--preset", "deepseek-v3", "--experts", "100"], ["--n-group", "8", "--topk-group", "9"],
+        ["--n-group", "8"], ["--tokens", "0"], ["--tokens", "abc"], ["--hidden", "0"], ["--no-such-flag"],
+        ["--scoring", "tanh"],
+    ])
+    func badOptions(arguments: [String]) throws {
+        let run = try runMoebench(arguments + ["--hidden", "8", "--tokens", "1", "--no-peak"].filter { _ in !arguments.contains("--hidden") && !arguments.contains("--tokens") })
+        #expect(run.status == 2, "\(arguments): status \(run.status)")
+        #expect(run.stdout.isEmpty)
+        let lines = run.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(arguments): \(run.stderr)")
+        #expect(lines.first?.hasPrefix("moebench: error: ") == true)
+    }
+
+    @Test("Unknown preset names the closest one")
+    func suggestion() throws {
+        let run = try runMoebench(["--preset", "kimi-k3", "--no-peak"])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("did you mean 'kimi-k2'?"))
+    }
+}

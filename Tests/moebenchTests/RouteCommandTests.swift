@@ -1,0 +1,116 @@
+//===--- RouteCommandTests.swift - moebench route end to end --------------===//
+
+import Foundation
+import MoEKit
+import Testing
+
+@Suite("moebench route")
+struct RouteCommandTests {
+    let dir: URL
+
+    init() throws { dir = try makeTemporaryDirectory() }
+
+    func write(_ name: String, _ array: NPYArray<Float>) throws -> String {
+        let url = dir.appendingPathComponent(name)
+        try Data(NPY.encode(array)).write(to: url)
+        return url.path
+    }
+
+    func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+
+    @Test("Logits and bias in, indices and weights out, equal to the library")
+    func logitsToFiles() throws {
+        var g = SeededGenerator(seed: 1)
+        let tokens = 37
+        let logits = NPYArray(shape: [tokens, 384], values: g.uniformFloats(count: tokens * 384, scale: 3))
+        let bias = NPYArray(shape: [384], values: g.uniformFloats(count: 384, scale: 0.1))
+        let run = try runMoebench(["route", "--preset", "kimi-k2", "--logits", try write("l.npy", logits),
+                                   "--bias", try write("b.npy", bias),
+                                   "--out-indices", path("i.npy"), "--out-weights", path("w.npy")])
+        #expect(run.status == 0, "\(run.stderr)")
+        let indices = try NPY.read(Int32.self, from: URL(fileURLWithPath: path("i.npy")))
+        let weights = try NPY.read(Float.self, from: URL(fileURLWithPath: path("w.npy")))
+        let expected = try Router(.kimiK2, correctionBias: bias.values).route(logits: logits.values)
+        #expect(indices.shape == [tokens, 8] && weights.shape == [tokens, 8])
+        #expect(indices.values == expected.indices && weights.values == expected.weights)
+    }
+
+    @Test("Hidden states and gate give the same result as their logits")
+    func hiddenAndGate() throws {
+        var g = SeededGenerator(seed: 2)
+        let hidden = NPYArray(shape: [9, 64], values: g.uniformFloats(count: 9 * 64))
+        let gate = NPYArray(shape: [128, 64], values: g.uniformFloats(count: 128 * 64, scale: 0.3))
+        let gateBias = NPYArray(shape: [128], values: g.uniformFloats(count: 128, scale: 0.3))
+        let run = try runMoebench(["route", "--preset", "gpt-oss", "--hidden", try write("h.npy", hidden),
+                                   "--gate", try write("g.npy", gate), "--gate-bias", try write("gb.npy", gateBias),
+                                   "--out-indices", path("i.npy"), "--out-weights", path("w.npy")])
+        #expect(run.status == 0, "\(run.stderr)")
+        let gemm = try RouterGEMM(gate: gate.values, experts: 128, hiddenSize: 64, gateBias: gateBias.values)
+        let expected = try Router(.gptOSS).route(hidden: hidden.values, gemm: gemm)
+        #expect(try NPY.read(Int32.self, from: URL(fileURLWithPath: path("i.npy"))).values == expected.indices)
+        #expect(try NPY.read(Float.self, from: URL(fileURLWithPath: path("w.npy"))).values == expected.weights)
+    }
+
+    @Test("Explicit flags describe a router without a preset")
+    func explicitFlags() throws {
+        let logits = NPYArray<Float>(shape: [2, 8], values: [0, 1, 2, 3, 4, 5, 6, 7, 7, 6, 5, 4, 3, 2, 1, 0])
+        let run = try runMoebench(["route", "--logits", try write("l.npy", logits), "--scoring", "sigmoid", "--topk", "2",
+                                   "--n-group", "4", "--topk-group", "1", "--no-normalize", "--scale", "2",
+                                   "--format", "json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        // Groups {0,1} {2,3} {4,5} {6,7} by max (no bias): token 0 keeps group 3, token 1 group 0.
+        #expect(object["indices"] as? [[Int]] == [[7, 6], [0, 1]])
+        let w = try #require(object["weights"] as? [[Double]])
+        #expect(abs(w[0][0] - 2 / (1 + exp(-7.0))) < 1e-6)
+    }
+
+    @Test("Bad input: one line on stderr, exit 2, no output file")
+    func badInput() throws {
+        var g = SeededGenerator(seed: 3)
+        var values = g.uniformFloats(count: 4 * 16)
+        let good = try write("good.npy", NPYArray(shape: [4, 16], values: values))
+        values[21] = .nan
+        let nan = try write("nan.npy", NPYArray(shape: [4, 16], values: values))
+        let flat = try write("flat.npy", NPYArray(shape: [64], values: values))
+        let shortBias = try write("bias.npy", NPYArray(shape: [3], values: [0, 0, 0]))
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("MoEKitTests/IO/Fixtures")
+        let out = ["--out-indices", path("i.npy"), "--out-weights", path("w.npy")]
+        let cases: [([String], String)] = [
+            (["--logits", nan, "--scoring", "softmax", "--topk", "2"], "logit of token 1, expert 5 is nan"),
+            (["--logits", good, "--scoring", "softmax", "--topk", "17"], "top-k must be in 1...16"),
+            (["--logits", good, "--scoring", "sigmoid", "--topk", "2", "--n-group", "3", "--topk-group", "1"], "n_group 3 does not divide the 16 experts"),
+            (["--logits", good, "--scoring", "sigmoid", "--topk", "9", "--n-group", "4", "--topk-group", "2"], "top-k 9 is larger than the 8 experts"),
+            (["--logits", good, "--scoring", "sigmoid", "--topk", "2", "--n-group", "4", "--topk-group", "5"], "topk_group must be in 1...4"),
+            (["--logits", good, "--preset", "kimi-k2"], "preset kimi-k2 has 384 experts but the input has 16"),
+            (["--logits", flat, "--scoring", "softmax", "--topk", "2"], "does not match the required [T, E]"),
+            (["--logits", good, "--scoring", "softmax", "--topk", "2", "--bias", shortBias], "does not match the required [16]"),
+            (["--logits", fixtures.appendingPathComponent("f64_2.npy").path, "--scoring", "softmax", "--topk", "1"], "dtype '<f8' is not supported"),
+            (["--logits", fixtures.appendingPathComponent("f32_fortran.npy").path, "--scoring", "softmax", "--topk", "1"], "Fortran-order"),
+            (["--logits", path("missing.npy"), "--scoring", "softmax", "--topk", "1"], "cannot read file"),
+            (["--logits", good, "--topk", "2"], "choose a router with --preset"),
+            (["--hidden", good, "--scoring", "softmax", "--topk", "2"], "--hidden needs --gate"),
+        ]
+        for (arguments, message) in cases {
+            let run = try runMoebench(["route"] + arguments + out)
+            #expect(run.status == 2, "\(arguments): status \(run.status) \(run.stderr)")
+            let lines = run.stderr.split(separator: "\n")
+            #expect(lines.count == 1 && lines[0].hasPrefix("moebench: error: "), "\(run.stderr)")
+            #expect(run.stderr.contains(message), "\(arguments): \(run.stderr)")
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains("i.npy") || $0.contains("w.npy") }
+            #expect(leftovers.isEmpty, "partial output \(leftovers)")
+        }
+    }
+
+    @Test("An unwritable output leaves no partial file behind")
+    func unwritable() throws {
+        let logits = try write("l.npy", NPYArray<Float>(shape: [1, 4], values: [1, 2, 3, 4]))
+        let run = try runMoebench(["route", "--logits", logits, "--scoring", "softmax", "--topk", "1",
+                                   "--out-indices", path("i.npy"), "--out-weights", path("no/such/dir/w.npy")])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("cannot write file"))
+        #expect(!FileManager.default.fileExists(atPath: path("i.npy")))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["l.npy"])
+    }
+}
