@@ -60,6 +60,34 @@ static inline __attribute__((always_inline)) float moekit_exp_inline(float x) {
     return y;
 }
 
+/// log(1 + e) for e in [0, 1], vectorisable. u = 1 + e is split as 2^n · m with m in
+/// [sqrt(1/2), sqrt(2)); log(m) is the Cephes single-precision polynomial in m - 1. The
+/// result is then corrected by e / (u - 1) (u - 1 is exact), which restores the accuracy
+/// that rounding 1 + e lost when e is small.
+static inline __attribute__((always_inline)) float moekit_log1p_unit(float e) {
+    float u = 1.0f + e;
+    int high = u > 1.41421356237f;
+    float m = high ? 0.5f * u : u;
+    float n = high ? 1.0f : 0.0f;
+    float x = m - 1.0f;
+    float y = x * x;
+    float p = 7.0376836292e-2f;
+    p = p * x - 1.1514610310e-1f;
+    p = p * x + 1.1676998740e-1f;
+    p = p * x - 1.2420140846e-1f;
+    p = p * x + 1.4249322787e-1f;
+    p = p * x - 1.6668057665e-1f;
+    p = p * x + 2.0000714765e-1f;
+    p = p * x - 2.4999993993e-1f;
+    p = p * x + 3.3333331174e-1f;
+    float z = p * x * y;
+    z = z + n * -2.12194440e-4f;
+    z = z - 0.5f * y;
+    float logu = (x + z) + n * 0.693359375f;
+    float d = u - 1.0f;
+    return d == 0.0f ? e : logu * (e / d);
+}
+
 /// 1 when x is NaN or ±inf: x - x is 0 for every finite x and NaN otherwise.
 static inline __attribute__((always_inline)) int moekit_is_nonfinite(float x) {
     return !((x - x) == 0.0f);
@@ -96,8 +124,8 @@ int moekit_sqrt_softplus(const float *x, const float *bias, float *scores, float
         // softplus(x) = max(x, 0) + log1p(e^-|x|), the exact form of torch's softplus. Far
         // below zero softplus(x) = e^x (1 - e^x/2 + ...), so sqrt(softplus(x)) = e^(x/2) to
         // within 1e-7 relative, also where e^x itself would underflow.
-        float sp = (v > 0.0f ? v : 0.0f) + log1pf(expf(-fabsf(v)));
-        scores[i] = v < -16.0f ? moekit_exp_inline(0.5f * v) : sqrtf(sp);
+        float sp = (v > 0.0f ? v : 0.0f) + moekit_log1p_unit(moekit_exp_inline(-fabsf(v)));
+        scores[i] = v < -16.0f ? moekit_exp_inline(0.5f * v) : __builtin_elementwise_sqrt(sp);
     }
     if (bias) {
         for (size_t i = 0; i < n; i++) keys[i] = scores[i] + bias[i];
