@@ -435,6 +435,85 @@ int moekit_topk_finite(const float *keys, size_t n, size_t k, int32_t *indices, 
     return moekit_topk_impl(keys, n, k, indices, values, 1, rowMax);
 }
 
+// MARK: - Group-limited selection
+
+/// The largest of 16 lanes (no NaN), by halving shuffles.
+static inline __attribute__((always_inline)) float moekit_max16(moekit_f32x16 v) {
+    moekit_f32x16 w = __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
+    v = w > v ? w : v;
+    w = __builtin_shufflevector(v, v, 4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11);
+    v = w > v ? w : v;
+    w = __builtin_shufflevector(v, v, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13);
+    v = w > v ? w : v;
+    w = __builtin_shufflevector(v, v, 1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14);
+    v = w > v ? w : v;
+    return v[0];
+}
+
+/// The score of one group of `size` keys: its largest key (rule 1) or the sum of its two
+/// largest, a repeated value counting twice (rule 0; a group of one scores its key).
+static inline __attribute__((always_inline))
+float moekit_group_score(const float *keys, size_t size, int rule) {
+    float first, second;
+    if (size % 16 == 0) {
+        // Lane-wise top two across the group's vectors; the group's second largest is
+        // then the larger of the other lanes' maxima and the top lane's runner-up.
+        moekit_f32x16 hi, lo = -INFINITY;
+        memcpy(&hi, keys, sizeof hi);
+        for (size_t c = 16; c < size; c += 16) {
+            moekit_f32x16 v;
+            memcpy(&v, keys + c, sizeof v);
+            moekit_f32x16 smaller = v < hi ? v : hi;
+            hi = v > hi ? v : hi;
+            lo = smaller > lo ? smaller : lo;
+        }
+        first = moekit_max16(hi);
+        uint32_t atFirst = moekit_bits(__builtin_convertvector(hi == first, moekit_b16));
+        int top = __builtin_ctz(atFirst);
+        moekit_i32x16 lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+        second = moekit_max16((moekit_f32x16)(lane == top ? (moekit_i32x16)lo : (moekit_i32x16)hi));
+    } else {
+        first = keys[0];
+        second = -INFINITY;
+        for (size_t i = 1; i < size; i++) {     // branch-free running top two
+            float v = keys[i];
+            float smaller = v < first ? v : first;
+            second = smaller > second ? smaller : second;
+            first = v > first ? v : first;
+        }
+    }
+    if (rule == 1 || size == 1) return first;
+    return first + second;
+}
+
+MOEKIT_DISPATCH
+void moekit_group_limited_topk(const float *keys, size_t n, size_t groups, size_t kept, int rule,
+                               size_t k, int32_t *indices, float *values, float *scratch) {
+    size_t size = n / groups;
+    float *scores = scratch;                    // [groups]
+    float *compact = scratch + groups;          // [kept * size]
+    int32_t chosen[64];
+    int32_t *keptGroups = groups <= 64 ? chosen : (int32_t *)(compact + kept * size);
+    for (size_t g = 0; g < groups; g++) scores[g] = moekit_group_score(keys + g * size, size, rule);
+    float groupValues[64];
+    float *groupValueBuffer = kept <= 64 ? groupValues : (float *)(keptGroups + groups);
+    moekit_topk_scalar(scores, groups, kept, keptGroups, groupValueBuffer);
+    // Gather the kept groups in ascending group order, so positions in `compact` keep the
+    // experts' index order (and the lower-index tie rule).
+    for (size_t a = 1; a < kept; a++) {
+        int32_t v = keptGroups[a];
+        size_t b = a;
+        while (b > 0 && keptGroups[b - 1] > v) { keptGroups[b] = keptGroups[b - 1]; b--; }
+        keptGroups[b] = v;
+    }
+    for (size_t j = 0; j < kept; j++) memcpy(compact + j * size, keys + (size_t)keptGroups[j] * size, size * sizeof(float));
+    moekit_topk_impl(compact, kept * size, k, indices, values, 0, NULL);
+    for (size_t j = 0; j < k; j++) {
+        size_t position = (size_t)indices[j];
+        indices[j] = (int32_t)((size_t)keptGroups[position / size] * size + position % size);
+    }
+}
+
 // MARK: - Weights
 
 void moekit_softmax_weights(const float *values, size_t k, float shift, float *weights) {

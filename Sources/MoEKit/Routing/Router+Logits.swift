@@ -93,15 +93,15 @@ extension Router {
         let config = configuration
         let experts = config.experts, k = config.topK
         let groups = config.groupLimit.map { $0.keptGroups < $0.groups ? $0 : nil } ?? nil
-        let groupCount = groups?.groups ?? 0
+        // Group-limited selection needs G group scores, the kept groups' keys, and room for
+        // the group indices and values when G > 64 (see moekit_group_limited_topk).
+        let groupScratchCount = groups.map { $0.groups * 3 + $0.keptGroups * (experts / $0.groups) } ?? 0
 
-        // Scratch: scores [E], keys [E], masked keys [E], top values [k], group scores [G],
-        // kept groups [G].
-        let floats = UnsafeMutablePointer<Float>.allocate(capacity: 3 * experts + k + groupCount)
-        let keptGroups = UnsafeMutablePointer<Int32>.allocate(capacity: max(groupCount, 1))
-        defer { floats.deallocate(); keptGroups.deallocate() }
-        let scoreBuffer = floats, keyBuffer = floats + experts, masked = floats + 2 * experts
-        let topValues = floats + 3 * experts, groupScores = topValues + k
+        // Scratch, allocated once: scores [E], keys [E], top values [k], group scratch.
+        let floats = UnsafeMutablePointer<Float>.allocate(capacity: 2 * experts + k + groupScratchCount)
+        defer { floats.deallocate() }
+        let scoreBuffer = floats, keyBuffer = floats + experts
+        let topValues = floats + 2 * experts, groupScratch = topValues + k
 
         // Softmax routers without a bias select on the logits: the softmax is monotonic, so
         // the order is the probabilities' order, and only the chosen experts' probabilities
@@ -156,23 +156,15 @@ extension Router {
                         }
                         if bad != 0 { return t }
 
-                        // 2. Group limit: keep the best groups, exclude every other expert.
+                        // 2-3. Top-k by key (ties: lower expert index), within the best
+                        // groups when group-limited.
                         if let groups {
-                            let size = experts / groups.groups
-                            for g in 0..<groups.groups {
-                                groupScores[g] = Self.groupScore(keys + g * size, count: size, groups.score)
-                            }
-                            moekit_topk(groupScores, groups.groups, groups.keptGroups, keptGroups, topValues)
-                            masked.update(repeating: -.infinity, count: experts)
-                            for j in 0..<groups.keptGroups {
-                                let start = Int(keptGroups[j]) * size
-                                (masked + start).update(from: keys + start, count: size)
-                            }
-                            keys = UnsafePointer(masked)
+                            moekit_group_limited_topk(
+                                keys, experts, groups.groups, groups.keptGroups, groups.score == .max ? 1 : 0,
+                                k, out, topValues, groupScratch)
+                        } else {
+                            moekit_topk(keys, experts, k, out, topValues)
                         }
-
-                        // 3. Top-k by key; ties: lower expert index.
-                        moekit_topk(keys, experts, k, out, topValues)
                     }
                     // A chosen probability can underflow (a logit 80 below the row's
                     // maximum): distinct logits then share the probability 0, an exact tie
@@ -227,20 +219,6 @@ extension Router {
         }
     }
 
-    /// The score of one group of `count` keys.
-    @inline(__always)
-    static func groupScore(_ keys: UnsafePointer<Float>, count: Int, _ rule: RouterConfiguration.GroupScore) -> Float {
-        var first = keys[0]
-        var second = -Float.infinity
-        for i in 1..<count {
-            let v = keys[i]
-            if v > first { second = first; first = v } else if v > second { second = v }
-        }
-        switch rule {
-        case .max: return first
-        case .topTwoSum: return count == 1 ? first : first + second
-        }
-    }
 }
 
 extension Optional where Wrapped == [Float] {

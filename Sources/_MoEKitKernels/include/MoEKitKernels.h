@@ -40,6 +40,14 @@ float moekit_exp_sum(const float *x, float shift, size_t n);
 /// ascending index order (the lower index wins). Requires 1 <= k <= n.
 void moekit_topk(const float *keys, size_t n, size_t k, int32_t *indices, float *values);
 
+/// Group-limited top-k: splits the row into `groups` groups of n / groups consecutive keys,
+/// scores each group (rule 0: sum of its two largest keys; rule 1: its largest), keeps the
+/// `kept` best groups (ties: lower group) and selects the top k keys among their experts,
+/// with the same order and tie rule as `moekit_topk`. `scratch` holds at least
+/// groups + kept * (n / groups) floats, plus 2 * groups when groups > 64.
+void moekit_group_limited_topk(const float *keys, size_t n, size_t groups, size_t kept, int rule,
+                               size_t k, int32_t *indices, float *values, float *scratch);
+
 /// `moekit_topk` for a row that may hold NaN or ±inf: returns 1 (selecting nothing) if it
 /// does; otherwise selects and stores the row's largest key in *rowMax.
 int moekit_topk_finite(const float *keys, size_t n, size_t k, int32_t *indices, float *values,

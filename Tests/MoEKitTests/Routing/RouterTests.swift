@@ -105,7 +105,7 @@ struct RouterReferenceTests {
     func groups() throws {
         let cases: [(e: Int, g: Int, kept: Int, k: Int)] = [
             (256, 8, 4, 8), (160, 8, 3, 6), (64, 4, 1, 4), (64, 64, 8, 8), (96, 3, 2, 10), (384, 1, 1, 8),
-            (40, 20, 3, 6),
+            (40, 20, 3, 6), (256, 128, 10, 8), (512, 8, 2, 16), (48, 3, 3, 16),
         ]
         for (i, c) in cases.enumerated() {
             for rule in RouterConfiguration.GroupScore.allCases {
