@@ -12,7 +12,7 @@ struct MoEBench: ParsableCommand {
         commandName: "moebench",
         abstract: "Measure and estimate what it costs to run Mixture-of-Experts models.",
         version: "0.1.0",
-        subcommands: []
+        subcommands: [Estimate.self, Curve.self, Compare.self, Models.self]
     )
 
     /// Runs the tool. Help and version exit 0; every error prints one line on stderr and
