@@ -22,6 +22,9 @@ struct SVGLineChart {
     var x: [Int]
     var series: [Series]
 
+    /// Dash patterns cycled per series so that overlapping curves stay visible.
+    static let dashes = ["", "9 4", "3 3", "12 4 3 4", "6 6"]
+
     static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
                           "#17becf", "#7f7f7f", "#bcbd22", "#393b79", "#637939", "#843c39", "#7b4173"]
 
@@ -74,14 +77,18 @@ struct SVGLineChart {
             let color = Self.palette[i % Self.palette.count]
             let points = zip(x, s.values).filter { $0.1 > 0 && $0.1.isFinite }
                 .map { "\(f(px(Double($0.0)))),\(f(py(max($0.1, pow(10, yLo)))))" }
-            svg += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2.2\" points=\"\(points.joined(separator: " "))\"/>\n"
+            let dash = Self.dashes[i % Self.dashes.count]
+            let dashAttribute = dash.isEmpty ? "" : " stroke-dasharray=\"\(dash)\""
+            svg += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2.2\"\(dashAttribute) points=\"\(points.joined(separator: " "))\"/>\n"
         }
         // Legend.
         let lx = left + plotW + 20
         svg += "<text x=\"\(f(lx))\" y=\"\(f(top + 4))\" font-size=\"13\" font-weight=\"bold\">Model</text>\n"
         for (i, s) in series.enumerated() {
             let y = top + 24 + Double(i) * 22, color = Self.palette[i % Self.palette.count]
-            svg += "<line x1=\"\(f(lx))\" y1=\"\(f(y - 4))\" x2=\"\(f(lx + 26))\" y2=\"\(f(y - 4))\" stroke=\"\(color)\" stroke-width=\"3\"/>\n"
+            let dash = Self.dashes[i % Self.dashes.count]
+            let dashAttribute = dash.isEmpty ? "" : " stroke-dasharray=\"\(dash)\""
+            svg += "<line x1=\"\(f(lx))\" y1=\"\(f(y - 4))\" x2=\"\(f(lx + 26))\" y2=\"\(f(y - 4))\" stroke=\"\(color)\" stroke-width=\"3\"\(dashAttribute)/>\n"
             svg += "<text x=\"\(f(lx + 34))\" y=\"\(f(y))\" font-size=\"13\">\(esc(s.name))</text>\n"
         }
         svg += "</svg>\n"
