@@ -37,7 +37,7 @@ extension MoEBench {
             let specs = try loadModels(models)
             var rows: [Row] = []
             for spec in specs {
-                let e = CostEstimator(model: spec, kvStorage: try storage.storage(for: spec, strict: false))
+                let e = try storage.estimator(for: spec, strict: false)
                 let d = try e.decode(context: n, batchSize: batch), p = try e.prefill(tokens: n)
                 rows.append(Row(model: spec.name, attention: spec.attentionModel.design.rawValue,
                                 kvFormat: e.kvStorage.kv.rawValue,

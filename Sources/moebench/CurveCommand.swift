@@ -48,7 +48,7 @@ extension MoEBench {
             let range = try ContextLength.parseRange(contexts)
             let xs = try ContextLength.logSpaced(range, points: points)
             let specs = try loadModels(models)
-            let estimators = try specs.map { CostEstimator(model: $0, kvStorage: try storage.storage(for: $0, strict: false)) }
+            let estimators = try specs.map { try storage.estimator(for: $0, strict: false) }
             let m = metric.metric
             let start = DispatchTime.now().uptimeNanoseconds
             let values = try ContextSweep.evaluate(estimators, metric: m, contexts: xs)

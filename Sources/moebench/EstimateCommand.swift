@@ -34,7 +34,7 @@ extension MoEBench {
         func run() throws {
             let n = try parseContext(context)
             let spec = try loadModel(name: model, config: config)
-            let estimator = CostEstimator(model: spec, kvStorage: try storage.storage(for: spec, strict: true))
+            let estimator = try storage.estimator(for: spec, strict: true)
             let report = try EstimateReport(estimator: estimator, context: n, batchSize: batch, perLayer: perLayer)
             switch format {
             case .json: print(try report.json(), terminator: "")

@@ -40,6 +40,43 @@ struct StorageOptions: ParsableArguments {
     @Option(name: .customLong("indexer-format"), help: "Lightning-indexer key format: bf16, fp8 or fp4 (DSA and V4 models only).")
     var indexerFormat: IndexerFormatOption?
 
+    @Option(name: .customLong("weights"), help: "Format of non-expert weights: bf16, fp8, mxfp4, nvfp4, int4 (default: as served).")
+    var weights: String?
+
+    @Option(name: .customLong("expert-weights"), help: "Format of routed-expert weights: bf16, fp8, mxfp4, nvfp4, int4 (default: as served).")
+    var expertWeights: String?
+
+    @Option(name: .customLong("mla-prefill"), help: "MLA prefill mode: naive (default) or absorbed (MLA models only).")
+    var mlaPrefill: MLAModeOption?
+
+    @Option(name: .customLong("mla-decode"), help: "MLA decode mode: absorbed (default) or naive (MLA models only).")
+    var mlaDecode: MLAModeOption?
+
+    enum MLAModeOption: String, ExpressibleByArgument, CaseIterable {
+        case naive, absorbed
+        var mode: MultiHeadLatentAttention.Mode { self == .naive ? .naive : .absorbed }
+    }
+
+    /// An estimator for `model` with these options applied; with `strict`, options the model's
+    /// design does not have are errors, otherwise they apply only where they exist.
+    func estimator(for model: ModelSpec, strict: Bool) throws -> CostEstimator {
+        var spec = model
+        if strict || spec.attentionModel.design == .multiHeadLatent {
+            spec = try spec.withLatentAttentionModes(prefill: mlaPrefill?.mode, decode: mlaDecode?.mode)
+        }
+        var precision = spec.serving.weights
+        if let weights { precision.dense = try Self.weightFormat(weights, option: "--weights") }
+        if let expertWeights { precision.experts = try Self.weightFormat(expertWeights, option: "--expert-weights") }
+        return CostEstimator(model: spec, kvStorage: try storage(for: spec, strict: strict), weights: precision)
+    }
+
+    static func weightFormat(_ text: String, option: String) throws -> WeightFormat {
+        guard let f = WeightFormat(name: text) else {
+            throw EstimatorInputError("\(option) '\(text)' is not a weight format (bf16, fp8, mxfp4, nvfp4, int4, int4-gN)")
+        }
+        return f
+    }
+
     /// The storage for `model`; with `strict`, an indexer format for a model without an indexer
     /// is an error, otherwise it is applied only where it exists.
     func storage(for model: ModelSpec, strict: Bool) throws -> KVStorage {

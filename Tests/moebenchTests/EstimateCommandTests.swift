@@ -50,6 +50,26 @@ struct EstimateCommandTests {
         #expect(number(o, "kv_cache.bytes_per_sequence") == expected)
     }
 
+    /// Naive MLA decode re-expands every cached latent: per layer 81,920·n + 33,554,432·(n − 1)
+    /// FLOPs (models.md §3.3).
+    @Test func mlaModeAndWeightOptions() throws {
+        let run = try runMoebench(["estimate", "--model", "deepseek-v3", "--context", "4096", "--mla-decode", "naive", "--format", "json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let expected = Double(61 * (81_920 * 4096 + 33_554_432 * 4095))
+        #expect(number(try json(run), "decode.attention_flops") == expected)
+        let weights = try runMoebench(["estimate", "--model", "mixtral-8x7b", "--context", "1K", "--weights", "fp8",
+                                       "--expert-weights", "nvfp4", "--format", "json"])
+        let o = try json(weights)
+        #expect((o["formats"] as? [String: Any])?["expert_weights"] as? String == "nvfp4")
+        // Batch 1, Mixtral: 2 of 8 experts per layer, 3·4096·14336 parameters each, 9/16 B each.
+        let experts = number(o, "decode.weight_bytes_per_step_breakdown.routed_experts") ?? 0
+        #expect(abs(experts - 32 * 2 * 3 * 4096 * 14336 * 9.0 / 16) < 1)
+        try expectOneLineError(["estimate", "--model", "deepseek-v3.2", "--context", "1K", "--mla-prefill", "absorbed"],
+                               containing: ["MLA"])
+        try expectOneLineError(["estimate", "--model", "deepseek-v3", "--context", "1K", "--weights", "fp3"],
+                               containing: ["--weights 'fp3'"])
+    }
+
     @Test func tableAndCSV() throws {
         let table = try runMoebench(["estimate", "--model", "mixtral-8x7b", "--context", "32K"])
         #expect(table.status == 0)

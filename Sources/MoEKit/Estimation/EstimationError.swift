@@ -14,6 +14,8 @@ public enum EstimationError: Error, Hashable, Sendable, CustomStringConvertible 
     case invalidPointCount(Int)
     /// A storage format the model's attention design does not have.
     case unsupportedFormat(model: String, design: String, option: String)
+    /// An option the model's attention design does not have.
+    case unsupportedOption(model: String, design: String, option: String, reason: String)
 
     public var description: String {
         switch self {
@@ -29,6 +31,8 @@ public enum EstimationError: Error, Hashable, Sendable, CustomStringConvertible 
             return "number of points must be in 1...100000, got \(p)"
         case .unsupportedFormat(let model, let design, let option):
             return "model '\(model)' (\(design) attention) has no lightning indexer, so \(option) does not apply"
+        case .unsupportedOption(let model, let design, let option, let reason):
+            return "model '\(model)' (\(design) attention) cannot use \(option): \(reason)"
         }
     }
 }

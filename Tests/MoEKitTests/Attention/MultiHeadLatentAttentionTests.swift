@@ -56,4 +56,14 @@ struct MultiHeadLatentAttentionTests {
             #expect(a.prefillCost(for: .full, tokens: m, storage: bf16).flops == brute)
         }
     }
+
+    @Test func modesOnlyForMLA() throws {
+        let naive = try preset("kimi-k2").withLatentAttentionModes(prefill: .absorbed, decode: .naive)
+        guard case .latent(let a) = naive.attention else { Issue.record("not MLA"); return }
+        #expect(a.prefillMode == .absorbed && a.decodeMode == .naive)
+        #expect(throws: EstimationError.self) {
+            try preset("deepseek-v3.2").withLatentAttentionModes(prefill: .naive, decode: nil)
+        }
+        #expect(try preset("mixtral-8x7b").withLatentAttentionModes(prefill: nil, decode: nil) == (try preset("mixtral-8x7b")))
+    }
 }
