@@ -9,7 +9,8 @@
 import Foundation
 
 extension ModelSpec {
-    /// Names of the built-in presets, sorted.
+    /// Names of the built-in presets, sorted (empty if the bundled files cannot be read; see
+    /// ``presets()`` for the error).
     public static var presetNames: [String] {
         (try? PresetLibrary.shared.get().map(\.name)) ?? []
     }

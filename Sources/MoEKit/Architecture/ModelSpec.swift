@@ -76,6 +76,7 @@ public struct ModelSpec: Hashable, Sendable {
     /// Published parameter counts, where known (presets only).
     public var published: PublishedParameters?
 
+    /// Creates a model from its parts; most callers load a preset or a `config.json` instead.
     public init(name: String, modelType: String, hiddenSize: Int, layerCount: Int, vocabularySize: Int,
                 tiesWordEmbeddings: Bool, mtpLayerCount: Int, maxContext: Int,
                 hyperConnectionStreams: Int = 1, attention: AttentionArchitecture,

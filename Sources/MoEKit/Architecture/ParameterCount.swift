@@ -23,6 +23,7 @@ public struct ParameterBreakdown: Hashable, Sendable {
     /// DeepSeek-V4 hyper-connection mixing matrices (a model; see ``ModelSpec/parameterCount``).
     public var hyperConnections: Int = 0
 
+    /// All components zero.
     public init() {}
 
     /// Sum of all components.
@@ -57,7 +58,9 @@ public enum ActiveParameterConvention: String, Hashable, Sendable, CaseIterable 
 /// **Conventions.** ``total`` is the main model: embedding, every layer, output head; the MTP
 /// module is reported separately in ``mtp`` (published totals such as DeepSeek-V3's 671B exclude
 /// it; its checkpoint's 685B includes it). Norm weights and biases other than gpt-oss's are not
-/// counted (well under 0.01%). ``active`` counts, per token, the `k` routed experts and the shared
+/// counted (well under 0.01%). The router is counted on every MoE layer, DeepSeek-V4's three
+/// hash-routed layers included (they route by a token-id table; 3 × 1M parameters at most).
+/// ``active`` counts, per token, the `k` routed experts and the shared
 /// experts of each MoE layer and everything else in full; ``active(_:)`` applies an
 /// ``ActiveParameterConvention`` to it.
 public struct ParameterCount: Hashable, Sendable {

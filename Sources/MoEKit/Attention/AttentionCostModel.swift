@@ -71,6 +71,7 @@ public struct AttentionCost: Hashable, Sendable {
     /// Bytes appended to the cache (main entries and indexer keys).
     public var bytesWritten: Double
 
+    /// A cost with the given parts (FLOPs and bytes; zero by default).
     public init(flops: Double = 0, indexerFlops: Double = 0, kvBytesRead: Double = 0,
                 indexerBytesRead: Double = 0, bytesWritten: Double = 0) {
         self.flops = flops
@@ -88,6 +89,7 @@ public struct AttentionCost: Hashable, Sendable {
     /// Main plus indexer bytes read.
     public var totalBytesRead: Double { kvBytesRead + indexerBytesRead }
 
+    /// Field-by-field sum (costs of two layers, say).
     public static func + (a: AttentionCost, b: AttentionCost) -> AttentionCost {
         AttentionCost(flops: a.flops + b.flops, indexerFlops: a.indexerFlops + b.indexerFlops,
                       kvBytesRead: a.kvBytesRead + b.kvBytesRead,
@@ -95,6 +97,7 @@ public struct AttentionCost: Hashable, Sendable {
                       bytesWritten: a.bytesWritten + b.bytesWritten)
     }
 
+    /// Adds `b` to `a` field by field.
     public static func += (a: inout AttentionCost, b: AttentionCost) { a = a + b }
 
     /// Every field multiplied by `factor` (a layer count, for instance).

@@ -37,6 +37,7 @@ public struct DeepSeekSparseAttention: AttentionCostModel, Hashable {
     /// Entries kept per query, `k`.
     public var indexTopK: Int
 
+    /// DSA over `latent` with `indexHeads` × `indexHeadDim` indexer heads keeping `indexTopK` entries.
     public init(latent: MultiHeadLatentAttention, indexHeads: Int, indexHeadDim: Int, indexTopK: Int) {
         self.latent = latent
         self.indexHeads = indexHeads
@@ -76,6 +77,8 @@ public struct DeepSeekSparseAttention: AttentionCostModel, Hashable {
     /// Entries the main attention reads at `context`: `min(n, k)`.
     public func selectedEntries(context: Int) -> Int { Swift.min(context, indexTopK) }
 
+    /// Core `2·n_h·(2·d_c + d_h^R)·min(n, k)`, indexer `(2·H_I·d_I + 2·H_I)·n` FLOPs;
+    /// reads `min(n, k)·e_mla + n·e_idx` bytes; writes one entry and one indexer key.
     public func decodeCost(for kind: AttentionLayerKind, context: Int, storage: KVStorage) -> AttentionCost {
         let e = bytesPerToken(storage)
         let selected = Double(selectedEntries(context: context)), n = Double(context)
@@ -86,6 +89,7 @@ public struct DeepSeekSparseAttention: AttentionCostModel, Hashable {
                              bytesWritten: Double(e.main + e.indexer))
     }
 
+    /// Core `flopsPerKey · Σ min(t, k)` and indexer `indexerFlopsPerKey · n(n+1)/2` over t = 1…n.
     public func prefillCost(for kind: AttentionLayerKind, tokens: Int, storage: KVStorage) -> AttentionCost {
         let e = bytesPerToken(storage)
         let n = Double(tokens)

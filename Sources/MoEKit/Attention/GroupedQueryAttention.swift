@@ -36,6 +36,7 @@ public struct GroupedQueryAttention: AttentionCostModel, Hashable {
     /// Whether queries and keys have a per-head RMSNorm (Qwen3: `2·d_h` parameters).
     public var hasQKNorm: Bool
 
+    /// A GQA model; `kvHeads` equal to `queryHeads` gives MHA, 1 gives MQA.
     public init(hiddenSize: Int, queryHeads: Int, kvHeads: Int, headDim: Int,
                 layerKinds: [AttentionLayerKind], hasBias: Bool = false, hasSinks: Bool = false,
                 hasQKNorm: Bool = false) {
@@ -93,6 +94,8 @@ public struct GroupedQueryAttention: AttentionCostModel, Hashable {
     /// FLOPs per key attended: `2·n_h·d_h` (QK) + `2·n_h·d_h` (PV).
     public var flopsPerKey: Double { 4 * Double(queryHeads) * Double(headDim) }
 
+    /// `flopsPerKey · a` FLOPs and `a · 2·n_kv·d_h·e` bytes read for `a` visible keys; one
+    /// token's K and V written.
     public func decodeCost(for kind: AttentionLayerKind, context: Int, storage: KVStorage) -> AttentionCost {
         let a = Double(keys(kind, context))
         // The new token's K and V are written even where a window evicts an old one.

@@ -58,6 +58,8 @@ public struct HybridCompressedAttention: AttentionCostModel, Hashable {
     /// The kind of each layer, from `compress_ratios`.
     public var layerKinds: [AttentionLayerKind]
 
+    /// A DeepSeek-V4 attention stack; `layerKinds` normally comes from `compress_ratios` via
+    /// ``layerKind(compressRatio:window:)``.
     public init(hiddenSize: Int, heads: Int, headDim: Int, ropeHeadDim: Int, queryLatentRank: Int,
                 outputGroups: Int, outputRank: Int, window: Int, indexHeads: Int, indexHeadDim: Int,
                 indexTopK: Int, layerKinds: [AttentionLayerKind]) {
@@ -154,11 +156,14 @@ public struct HybridCompressedAttention: AttentionCostModel, Hashable {
         }
     }
 
+    /// `main entries · e_m + indexer keys · e_i` (table above).
     public func kvCacheBytes(for kind: AttentionLayerKind, context: Int, storage: KVStorage) -> Double {
         let e = entryBytes(storage), c = cachedEntries(kind, context: context)
         return Double(c.main) * e.main + Double(c.indexer) * e.indexer
     }
 
+    /// Core `flopsPerKey · entries attended`, CSA indexer `indexerFlopsPerKey · ⌊n/m⌋`; bytes
+    /// read are the entries attended and the indexer keys scored.
     public func decodeCost(for kind: AttentionLayerKind, context: Int, storage: KVStorage) -> AttentionCost {
         let e = entryBytes(storage), a = attendedEntries(kind, context: context)
         // Written this step: one raw window entry, plus a compressed entry (and indexer key) when

@@ -54,6 +54,7 @@ public struct MultiHeadLatentAttention: AttentionCostModel, Hashable {
     /// Mode used for decode (default `.absorbed`).
     public var decodeMode: Mode
 
+    /// An MLA stack of `layers` layers; modes default to naive prefill and absorbed decode.
     public init(hiddenSize: Int, heads: Int, queryLatentRank: Int?, kvLatentRank: Int,
                 nopeHeadDim: Int, ropeHeadDim: Int, valueHeadDim: Int, layers: Int,
                 prefillMode: Mode = .naive, decodeMode: Mode = .absorbed) {
@@ -113,6 +114,8 @@ public struct MultiHeadLatentAttention: AttentionCostModel, Hashable {
         Double(context) * Double(bytesPerToken(storage.kv))
     }
 
+    /// `flopsPerKey(decodeMode) · n` (+ re-expansion of n − 1 latents when naive); reads the
+    /// `n` cached latents; writes one.
     public func decodeCost(for kind: AttentionLayerKind, context: Int, storage: KVStorage) -> AttentionCost {
         let n = Double(context)
         var flops = flopsPerKey(decodeMode) * n

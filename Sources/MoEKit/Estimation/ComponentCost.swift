@@ -19,6 +19,7 @@ public struct ComponentCost: Hashable, Sendable {
     /// DeepSeek-V4 hyper-connection mixers.
     public var hyperConnections: Double = 0
 
+    /// All components zero.
     public init() {}
 
     /// Sum of all components.

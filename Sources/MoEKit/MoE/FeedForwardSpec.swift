@@ -24,6 +24,7 @@ public struct FeedForwardSpec: Hashable, Sendable {
     /// The FFN kind of each layer (MTP excluded).
     public var layerKinds: [LayerKind]
 
+    /// A feed-forward layout with one ``LayerKind`` per layer.
     public init(hiddenSize: Int, denseIntermediateSize: Int, moe: MixtureOfExperts?, layerKinds: [LayerKind]) {
         self.hiddenSize = hiddenSize
         self.denseIntermediateSize = denseIntermediateSize

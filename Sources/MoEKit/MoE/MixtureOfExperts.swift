@@ -26,6 +26,7 @@ public struct MixtureOfExperts: Hashable, Sendable {
     /// Whether the router has a bias (gpt-oss; DeepSeek's `e_score_correction_bias`).
     public var routerBias: Bool
 
+    /// An MoE layer; `sharedIntermediateSize` defaults to the routed expert width.
     public init(routedExperts: Int, activeExperts: Int, sharedExperts: Int, expertIntermediateSize: Int,
                 sharedIntermediateSize: Int? = nil, expertBias: Bool = false, routerBias: Bool = false) {
         self.routedExperts = routedExperts

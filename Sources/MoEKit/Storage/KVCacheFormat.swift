@@ -34,6 +34,7 @@ public struct KVStorage: Hashable, Sendable {
     /// Format of indexer keys; ignored by designs without an indexer.
     public var indexer: IndexerKeyFormat
 
+    /// Formats for the main cache and the indexer keys (BF16 by default).
     public init(kv: KVCacheFormat = .bf16, indexer: IndexerKeyFormat = .bf16) {
         self.kv = kv
         self.indexer = indexer

@@ -84,6 +84,7 @@ public struct WeightPrecision: Hashable, Sendable, CustomStringConvertible {
     /// Format of the routed experts.
     public var experts: WeightFormat
 
+    /// `dense` for everything but the routed experts, `experts` for those.
     public init(dense: WeightFormat, experts: WeightFormat) {
         self.dense = dense
         self.experts = experts
