@@ -61,10 +61,30 @@ struct ConfigReader {
 
     func has(_ key: String) -> Bool { value(key) != nil }
 
+    /// Largest accepted value per key. They are far above any real model and keep every
+    /// parameter count below 2^63 (the worst case, routed experts
+    /// `3 · hidden · moe_intermediate · experts · layers`, is 3 · 2^60), so that no config can make
+    /// the integer arithmetic overflow. Other keys accept up to 2^40.
+    static let limits: [String: Int] = [
+        "hidden_size": 1 << 17, "intermediate_size": 1 << 19, "moe_intermediate_size": 1 << 19,
+        "num_hidden_layers": 1 << 11, "num_attention_heads": 1 << 12, "num_key_value_heads": 1 << 12,
+        "head_dim": 1 << 13, "qk_nope_head_dim": 1 << 13, "qk_rope_head_dim": 1 << 13, "v_head_dim": 1 << 13,
+        "q_lora_rank": 1 << 16, "kv_lora_rank": 1 << 16, "o_lora_rank": 1 << 16, "o_groups": 1 << 12,
+        "vocab_size": 1 << 22, "n_routed_experts": 1 << 13, "num_experts": 1 << 13, "num_local_experts": 1 << 13,
+        "num_experts_per_tok": 1 << 13, "experts_per_token": 1 << 13, "n_shared_experts": 1 << 6,
+        "index_n_heads": 1 << 12, "index_head_dim": 1 << 13, "index_topk": 1 << 30, "hc_mult": 64,
+        "num_nextn_predict_layers": 64, "first_k_dense_replace": 1 << 11, "moe_layer_freq": 1 << 11,
+        "decoder_sparse_step": 1 << 11, "max_window_layers": 1 << 11, "group_size": 1 << 20,
+    ]
+
     func optionalInt(_ key: String) throws(ModelSpecError) -> Int? {
         guard let v = value(key) else { return nil }
         guard case .number(let d) = v, d.rounded() == d, abs(d) < 9.0e15 else {
             throw .wrongType(key: name(key), expected: "an integer")
+        }
+        let limit = Self.limits[key] ?? (1 << 40)
+        guard Int(d) <= limit else {
+            throw .invalidValue(key: name(key), value: "\(Int(d))", reason: "must be at most \(limit)")
         }
         return Int(d)
     }

@@ -162,6 +162,23 @@ struct ConfigLoadingTests {
         }
     }
 
+    /// Absurd sizes are refused by name instead of overflowing the parameter arithmetic.
+    @Test func absurdSizesAreRefused() throws {
+        #expect(throws: ModelSpecError.invalidValue(key: "hidden_size", value: "1000000000000", reason: "must be at most 131072")) {
+            try spec(fromJSON: Self.qwenLike().replacingOccurrences(of: #""hidden_size": 64"#, with: #""hidden_size": 1000000000000"#))
+        }
+        #expect(throws: ModelSpecError.self) {
+            try spec(fromJSON: Self.qwenLike().replacingOccurrences(of: #""num_experts": 8"#, with: #""num_experts": 1e14"#))
+        }
+        // The largest accepted sizes still count without overflow.
+        let big = try spec(fromJSON: Self.qwenLike()
+            .replacingOccurrences(of: #""hidden_size": 64"#, with: #""hidden_size": 131072"#)
+            .replacingOccurrences(of: #""num_hidden_layers": 4"#, with: #""num_hidden_layers": 2048"#)
+            .replacingOccurrences(of: #""num_experts": 8"#, with: #""num_experts": 8192"#)
+            .replacingOccurrences(of: #""moe_intermediate_size": 32"#, with: #""moe_intermediate_size": 524288"#))
+        #expect(big.parameterCount.total.total > 0)
+    }
+
     @Test func contradictionsNameBothKeys() {
         #expect(throws: ModelSpecError.contradictoryKeys(["num_experts_per_tok", "num_experts"], reason: "top-k 9 is larger than the 8 routed experts")) {
             try spec(fromJSON: Self.qwenLike().replacingOccurrences(of: #""num_experts_per_tok": 2"#, with: #""num_experts_per_tok": 9"#))
