@@ -150,7 +150,9 @@ extension ModelSpec {
             maxContext: c.maxContext, attention: attention,
             feedForward: FeedForwardSpec(hiddenSize: c.hidden, denseIntermediateSize: dense, moe: moe, layerKinds: kinds),
             serving: ServingDefaults(weights: weights, kvStorage: try Self.kvStorage(quantization, default: kv),
-                                     source: "derived from quantization_config"))
+                                     source: sparse
+                                        ? "weights from quantization_config; FP8 KV and FP8 indexer keys as FlashMLA's sparse FP8 kernels serve V3.2 (models.md §1.2, §2)"
+                                        : "weights from quantization_config; BF16 KV unless kv_cache_scheme says 8 bits"))
     }
 
     // MARK: - DeepSeek-V4
@@ -212,6 +214,6 @@ extension ModelSpec {
             attention: .compressedHybrid(attention),
             feedForward: FeedForwardSpec(hiddenSize: c.hidden, denseIntermediateSize: dense, moe: moe, layerKinds: ffnKinds),
             serving: ServingDefaults(weights: weights, kvStorage: KVStorage(kv: .fp8, indexer: .fp4),
-                                     source: "vLLM V4 blog defaults (models.md §2)"))
+                                     source: "weights from quantization_config and expert_dtype; FP8 KV and FP4 indexer cache as vLLM serves V4 (models.md §2)"))
     }
 }
