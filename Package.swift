@@ -23,6 +23,8 @@ let package = Package(
         .target(
             name: "MoEKit",
             dependencies: ["CBLAS", "_MoEKitKernels"],
+            // Model presets: the project's own config files (Architecture/ModelSpec+Presets.swift).
+            resources: [.copy("Resources/Models")],
             swiftSettings: hostTuning
         ),
         .executableTarget(

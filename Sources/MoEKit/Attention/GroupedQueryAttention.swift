@@ -1,0 +1,112 @@
+//===--- GroupedQueryAttention.swift - MHA / GQA / MQA cost model ---------===//
+//
+// Formulas: models.md §3.1 (standard), §2 (KV per token), §1.9 (gpt-oss sliding layers, sinks).
+//
+//===----------------------------------------------------------------------===//
+
+/// Multi-head, grouped-query and multi-query attention, with optional sliding-window layers
+/// and attention sinks (as in gpt-oss).
+///
+/// Shapes, per layer:
+/// - `h`: hidden size; `n_h`: query heads; `n_kv`: KV heads; `d_h`: head dimension.
+/// - Each cached token stores K and V: `2 · n_kv · d_h` elements (2 B each in BF16, 1 B in FP8).
+/// - A query attending to `a` keys costs `2·n_h·d_h·a` (QK^T) + `2·n_h·d_h·a` (PV) FLOPs; `a` is
+///   the context n for full layers and `min(n, W)` for sliding-window layers. GQA reduces the
+///   cache, not the FLOPs.
+///
+/// An attention sink adds one learned logit per head to the softmax: `n_h` parameters and O(n_h)
+/// FLOPs per query, which are not counted.
+///
+/// - Complexity: every cost is O(1) in the context length.
+public struct GroupedQueryAttention: AttentionCostModel, Hashable {
+    /// Hidden size `h`.
+    public var hiddenSize: Int
+    /// Query heads `n_h`.
+    public var queryHeads: Int
+    /// KV heads `n_kv` (`n_h` for MHA, 1 for MQA).
+    public var kvHeads: Int
+    /// Head dimension `d_h` (keys, queries and values).
+    public var headDim: Int
+    /// The kind of each layer: `.full` or `.slidingWindow(W)`.
+    public var layerKinds: [AttentionLayerKind]
+    /// Whether Q, K, V and O projections have biases (gpt-oss, `attention_bias`).
+    public var hasBias: Bool
+    /// Whether each head has a learned attention sink (gpt-oss).
+    public var hasSinks: Bool
+    /// Whether queries and keys have a per-head RMSNorm (Qwen3: `2·d_h` parameters).
+    public var hasQKNorm: Bool
+
+    /// A GQA model; `kvHeads` equal to `queryHeads` gives MHA, 1 gives MQA.
+    public init(hiddenSize: Int, queryHeads: Int, kvHeads: Int, headDim: Int,
+                layerKinds: [AttentionLayerKind], hasBias: Bool = false, hasSinks: Bool = false,
+                hasQKNorm: Bool = false) {
+        self.hiddenSize = hiddenSize
+        self.queryHeads = queryHeads
+        self.kvHeads = kvHeads
+        self.headDim = headDim
+        self.layerKinds = layerKinds
+        self.hasBias = hasBias
+        self.hasSinks = hasSinks
+        self.hasQKNorm = hasQKNorm
+    }
+
+    public var design: AttentionDesign {
+        kvHeads == queryHeads ? .multiHead : (kvHeads == 1 ? .multiQuery : .groupedQuery)
+    }
+
+    public var hasIndexer: Bool { false }
+
+    /// `h·n_h·d_h` (Q) + `2·h·n_kv·d_h` (K, V) + `n_h·d_h·h` (O), plus biases, sinks and QK norms.
+    public func parameters(for kind: AttentionLayerKind) -> Int {
+        let q = queryHeads * headDim, kv = kvHeads * headDim
+        var p = hiddenSize * q + 2 * hiddenSize * kv + q * hiddenSize
+        if hasBias { p += q + 2 * kv + hiddenSize }
+        if hasSinks { p += queryHeads }
+        if hasQKNorm { p += 2 * headDim }
+        return p
+    }
+
+    /// Bytes of one cached token in one layer: `2 · n_kv · d_h · bytes per element`
+    /// (Mixtral in BF16: 2 · 8 · 128 · 2 = 4,096 B).
+    public func bytesPerToken(_ format: KVCacheFormat) -> Int {
+        2 * kvHeads * headDim * KVEntryLayout.groupedElementBytes(format)
+    }
+
+    /// Keys visible to a query at `context` in a layer of `kind`.
+    @inlinable
+    func keys(_ kind: AttentionLayerKind, _ context: Int) -> Int {
+        if case .slidingWindow(let w) = kind { return Swift.min(context, w) }
+        return context
+    }
+
+    /// Window cap of a layer (`Int.max` for full layers).
+    @inlinable
+    func cap(_ kind: AttentionLayerKind) -> Int {
+        if case .slidingWindow(let w) = kind { return w }
+        return Int.max
+    }
+
+    /// `keys · 2 · n_kv · d_h · e`: a sliding-window layer keeps only its window.
+    public func kvCacheBytes(for kind: AttentionLayerKind, context: Int, storage: KVStorage) -> Double {
+        Double(keys(kind, context)) * Double(bytesPerToken(storage.kv))
+    }
+
+    /// FLOPs per key attended: `2·n_h·d_h` (QK) + `2·n_h·d_h` (PV).
+    public var flopsPerKey: Double { 4 * Double(queryHeads) * Double(headDim) }
+
+    /// `flopsPerKey · a` FLOPs and `a · 2·n_kv·d_h·e` bytes read for `a` visible keys; one
+    /// token's K and V written.
+    public func decodeCost(for kind: AttentionLayerKind, context: Int, storage: KVStorage) -> AttentionCost {
+        let a = Double(keys(kind, context))
+        // The new token's K and V are written even where a window evicts an old one.
+        let entry = Double(bytesPerToken(storage.kv))
+        return AttentionCost(flops: flopsPerKey * a, kvBytesRead: a * entry, bytesWritten: entry)
+    }
+
+    /// Core FLOPs `flopsPerKey · Σ_{t=1}^{n} min(t, W)` (W = n for full layers).
+    public func prefillCost(for kind: AttentionLayerKind, tokens: Int, storage: KVStorage) -> AttentionCost {
+        let cache = kvCacheBytes(for: kind, context: tokens, storage: storage)
+        return AttentionCost(flops: flopsPerKey * PositionSums.cappedPositions(tokens, cap: cap(kind)),
+                             kvBytesRead: cache, bytesWritten: cache)
+    }
+}

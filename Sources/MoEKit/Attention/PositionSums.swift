@@ -1,0 +1,45 @@
+//===--- PositionSums.swift - Closed-form sums over query positions -------===//
+//
+// Prefill costs are sums over query positions t = 1…n of per-query terms such as min(t, W)
+// or ⌊t/m⌋. These are their closed forms, in Double so that n up to 2^40 cannot overflow
+// (exact while results stay below 2^53).
+//
+//===----------------------------------------------------------------------===//
+
+/// Closed-form sums over positions t = 1…n.
+public enum PositionSums {
+    /// Σ_{t=1}^{n} t = n(n+1)/2.
+    @inlinable
+    public static func triangle(_ n: Int) -> Double {
+        let d = Double(n)
+        return d * (d + 1) / 2
+    }
+
+    /// Σ_{t=1}^{n} min(t, cap): a triangle up to `cap`, then `cap` per position.
+    @inlinable
+    public static func cappedPositions(_ n: Int, cap: Int) -> Double {
+        if n <= cap { return triangle(n) }
+        return triangle(cap) + Double(n - cap) * Double(cap)
+    }
+
+    /// Σ_{t=1}^{n} ⌊t/m⌋, the compressed entries visible summed over positions.
+    ///
+    /// With q = ⌊n/m⌋ and r = n mod m: each j in 1…q−1 appears m times and q appears r+1
+    /// times, so the sum is m·q(q−1)/2 + q(r+1).
+    @inlinable
+    public static func compressedEntries(_ n: Int, ratio m: Int) -> Double {
+        let q = n / m, r = n % m
+        let dq = Double(q)
+        return Double(m) * dq * (dq - 1) / 2 + dq * Double(r + 1)
+    }
+
+    /// Σ_{t=1}^{n} min(⌊t/m⌋, cap): compressed entries with top-`cap` selection.
+    ///
+    /// ⌊t/m⌋ reaches `cap` at t = cap·m; from there every position contributes `cap`.
+    @inlinable
+    public static func selectedCompressedEntries(_ n: Int, ratio m: Int, cap: Int) -> Double {
+        let threshold = cap * m
+        if n < threshold { return compressedEntries(n, ratio: m) }
+        return compressedEntries(threshold - 1, ratio: m) + Double(cap) * Double(n - threshold + 1)
+    }
+}

@@ -1,0 +1,83 @@
+//===--- CompareCommand.swift - `moebench compare` ------------------------===//
+
+import ArgumentParser
+import Foundation
+import MoEKit
+
+extension MoEBench {
+    /// Several models side by side at one context, with ratios to the first.
+    struct Compare: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Compare models side by side at one context length, with ratios to the first model.",
+            discussion: "Each model uses its serving defaults unless --kv-format / --indexer-format are given; "
+                + "--indexer-format applies only to models that have an indexer.")
+
+        @Option(name: .customLong("models"), help: "Comma-separated preset names or config.json paths.")
+        var models: String
+
+        @Option(name: .customLong("context"), help: "Context length in tokens, 1...2^40 (131072, 128K, 1M).")
+        var context: String
+
+        @Option(name: .customLong("batch"), help: "Sequences decoded together (shares weight bytes).")
+        var batch: Int = 1
+
+        @OptionGroup var storage: StorageOptions
+
+        @Option(name: .customLong("format"), help: "Output: table, json or csv.")
+        var format: ReportFormat = .table
+
+        struct Row: Encodable {
+            var model: String, attention: String, kvFormat: String, indexerFormat: String?, weights: String
+            var paramsTotal: Int, paramsActive: Int
+            var kvBytesPerSequence: Double, decodeFlops: Double, decodeBytesPerToken: Double, prefillFlops: Double
+        }
+
+        func run() throws {
+            let n = try parseContext(context)
+            let specs = try loadModels(models)
+            var rows: [Row] = []
+            for spec in specs {
+                let e = try storage.estimator(for: spec, strict: false)
+                let d = try e.decode(context: n, batchSize: batch), p = try e.prefill(tokens: n)
+                rows.append(Row(model: spec.name, attention: spec.attentionModel.design.rawValue,
+                                kvFormat: e.kvStorage.kv.rawValue,
+                                indexerFormat: spec.attentionModel.hasIndexer ? e.kvStorage.indexer.rawValue : nil,
+                                weights: e.weights.description,
+                                paramsTotal: e.parameterCount.total.total, paramsActive: e.parameterCount.active(),
+                                kvBytesPerSequence: d.kvCacheBytesPerSequence, decodeFlops: d.totalFlops,
+                                decodeBytesPerToken: d.bytesReadPerToken, prefillFlops: p.totalFlops))
+            }
+            switch format {
+            case .json:
+                struct Document: Encodable { var context: Int; var batchSize: Int; var models: [Row] }
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                encoder.keyEncodingStrategy = .convertToSnakeCase
+                print(String(decoding: try encoder.encode(Document(context: n, batchSize: batch, models: rows)), as: UTF8.self))
+            case .csv:
+                print(csvLine(["model", "attention", "kv_format", "indexer_format", "weights", "params_total", "params_active",
+                               "kv_bytes_per_sequence", "decode_flops", "decode_bytes_per_token", "prefill_flops"]))
+                for r in rows {
+                    print(csvLine([r.model, r.attention, r.kvFormat, r.indexerFormat ?? "", r.weights, "\(r.paramsTotal)", "\(r.paramsActive)",
+                                   Humanize.plain(r.kvBytesPerSequence), Humanize.plain(r.decodeFlops),
+                                   Humanize.plain(r.decodeBytesPerToken), Humanize.plain(r.prefillFlops)]))
+                }
+            case .table:
+                print("context \(n) (\(ContextLength.format(n))), batch \(batch); ratios are to \(rows[0].model); "
+                      + "decode figures are per token, prefill is the whole prompt")
+                var t = CostTable(["model", "attn", "KV fmt", "total", "active", "KV/seq", "×", "decode FLOPs", "×",
+                                   "decode bytes", "×", "prefill FLOPs", "×"])
+                let first = rows[0]
+                for r in rows {
+                    t.append([r.model, r.attention, r.kvFormat + (r.indexerFormat.map { "+\($0)" } ?? ""),
+                              Humanize.count(Double(r.paramsTotal)), Humanize.count(Double(r.paramsActive)),
+                              Humanize.bytes(r.kvBytesPerSequence), Humanize.ratio(r.kvBytesPerSequence / first.kvBytesPerSequence),
+                              Humanize.flops(r.decodeFlops), Humanize.ratio(r.decodeFlops / first.decodeFlops),
+                              Humanize.bytes(r.decodeBytesPerToken), Humanize.ratio(r.decodeBytesPerToken / first.decodeBytesPerToken),
+                              Humanize.flops(r.prefillFlops), Humanize.ratio(r.prefillFlops / first.prefillFlops)])
+                }
+                print(t.render(), terminator: "")
+            }
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//===--- EstimateOptions.swift - Options shared by the estimator commands ---===//
+//
+// Model selection (--model / --config), storage formats and output format for
+// `estimate`, `curve`, `compare` and `models`. Parsing only; numbers come from MoEKit.
+//
+//===----------------------------------------------------------------------===//
+
+import ArgumentParser
+import Foundation
+import MoEKit
+
+/// Output format of the estimator commands.
+enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, json, csv
+}
+
+/// A KV-cache format option value.
+enum KVFormatOption: String, ExpressibleByArgument, CaseIterable {
+    case bf16, fp8
+    var format: KVCacheFormat { KVCacheFormat(rawValue: rawValue)! }
+}
+
+/// An indexer-key format option value.
+enum IndexerFormatOption: String, ExpressibleByArgument, CaseIterable {
+    case bf16, fp8, fp4
+    var format: IndexerKeyFormat { IndexerKeyFormat(rawValue: rawValue)! }
+}
+
+/// An input the estimator commands refuse, described in one line.
+struct EstimatorInputError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// `--kv-format` and `--indexer-format`.
+struct StorageOptions: ParsableArguments {
+    @Option(name: .customLong("kv-format"), help: "KV-cache format: bf16 or fp8 (default: how the model is served).")
+    var kvFormat: KVFormatOption?
+
+    @Option(name: .customLong("indexer-format"), help: "Lightning-indexer key format: bf16, fp8 or fp4 (DSA and V4 models only).")
+    var indexerFormat: IndexerFormatOption?
+
+    @Option(name: .customLong("weights"), help: "Format of non-expert weights: bf16, fp8, mxfp4, nvfp4, int4 (default: as served).")
+    var weights: String?
+
+    @Option(name: .customLong("expert-weights"), help: "Format of routed-expert weights: bf16, fp8, mxfp4, nvfp4, int4 (default: as served).")
+    var expertWeights: String?
+
+    @Option(name: .customLong("mla-prefill"), help: "MLA prefill mode: naive (default) or absorbed (MLA models only).")
+    var mlaPrefill: MLAModeOption?
+
+    @Option(name: .customLong("mla-decode"), help: "MLA decode mode: absorbed (default) or naive (MLA models only).")
+    var mlaDecode: MLAModeOption?
+
+    enum MLAModeOption: String, ExpressibleByArgument, CaseIterable {
+        case naive, absorbed
+        var mode: MultiHeadLatentAttention.Mode { self == .naive ? .naive : .absorbed }
+    }
+
+    /// An estimator for `model` with these options applied; with `strict`, options the model's
+    /// design does not have are errors, otherwise they apply only where they exist.
+    func estimator(for model: ModelSpec, strict: Bool) throws -> CostEstimator {
+        var spec = model
+        if strict || spec.attentionModel.design == .multiHeadLatent {
+            spec = try spec.withLatentAttentionModes(prefill: mlaPrefill?.mode, decode: mlaDecode?.mode)
+        }
+        var precision = spec.serving.weights
+        if let weights { precision.dense = try Self.weightFormat(weights, option: "--weights") }
+        if let expertWeights { precision.experts = try Self.weightFormat(expertWeights, option: "--expert-weights") }
+        return CostEstimator(model: spec, kvStorage: try storage(for: spec, strict: strict), weights: precision)
+    }
+
+    static func weightFormat(_ text: String, option: String) throws -> WeightFormat {
+        guard let f = WeightFormat(name: text) else {
+            throw EstimatorInputError("\(option) '\(text)' is not a weight format (bf16, fp8, mxfp4, nvfp4, int4, int4-gN)")
+        }
+        return f
+    }
+
+    /// The storage for `model`; with `strict`, an indexer format for a model without an indexer
+    /// is an error, otherwise it is applied only where it exists.
+    func storage(for model: ModelSpec, strict: Bool) throws -> KVStorage {
+        let indexer = (strict || model.attentionModel.hasIndexer) ? indexerFormat?.format : nil
+        return try CostEstimator.kvStorage(for: model, kv: kvFormat?.format, indexer: indexer)
+    }
+}
+
+/// Resolves `--model NAME` or `--config PATH` to a model.
+func loadModel(name: String?, config: String?) throws -> ModelSpec {
+    switch (name, config) {
+    case (let name?, nil):
+        return try ModelSpec.preset(named: name)
+    case (nil, let path?):
+        let url = URL(fileURLWithPath: path)
+        return try ModelSpec(configFile: url, name: url.deletingPathExtension().lastPathComponent)
+    case (nil, nil):
+        throw EstimatorInputError("give a model with --model NAME or --config PATH (see 'moebench models')")
+    case (_?, _?):
+        throw EstimatorInputError("give either --model or --config, not both")
+    }
+}
+
+/// Splits `a,b,c` into preset names or config paths (entries ending in `.json` are files).
+func loadModels(_ list: String) throws -> [ModelSpec] {
+    let names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    guard !names.isEmpty else { throw EstimatorInputError("--models needs at least one model name") }
+    return try names.map { entry in
+        entry.hasSuffix(".json") ? try loadModel(name: nil, config: entry) : try loadModel(name: entry, config: nil)
+    }
+}
+
+/// Parses a context option value.
+func parseContext(_ text: String) throws -> Int { try ContextLength.parse(text) }

@@ -1,0 +1,140 @@
+//===--- EstimateCommandTests.swift - `moebench estimate` end to end ------===//
+
+import Foundation
+import Testing
+
+@Suite("moebench estimate")
+struct EstimateCommandTests {
+    func json(_ run: MoebenchRun) throws -> [String: Any] {
+        let object = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8))
+        return try #require(object as? [String: Any])
+    }
+
+    func number(_ object: [String: Any], _ path: String) -> Double? {
+        var current: Any? = object
+        for key in path.split(separator: ".") { current = (current as? [String: Any])?[String(key)] }
+        guard let n = current as? NSNumber, !(current is String) else { return nil }
+        return n.doubleValue
+    }
+
+    /// The keys issue 4 requires, as nested objects holding plain numbers.
+    @Test func jsonSchema() throws {
+        let run = try runMoebench(["estimate", "--model", "deepseek-v3", "--context", "1000", "--format", "json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let o = try json(run)
+        #expect(o["model"] as? String == "deepseek-v3")
+        #expect(number(o, "context") == 1000)
+        for key in ["params.total", "params.active", "kv_cache.bytes_per_sequence", "kv_cache.bytes_per_token",
+                    "decode.attention_flops", "decode.total_flops", "decode.kv_bytes_read",
+                    "prefill.attention_flops", "prefill.total_flops"] {
+            #expect(number(o, key) != nil, "missing or non-numeric \(key)")
+        }
+        // Hand-checked: MLA 576 elements × 2 B × 61 layers = 70,272 B per token (models.md §2);
+        // absorbed decode 278,528 FLOPs per key per layer (models.md §3.3).
+        #expect(number(o, "kv_cache.bytes_per_token") == 70_272)
+        #expect(number(o, "kv_cache.bytes_per_sequence") == Double(70_272_000))
+        #expect(number(o, "decode.attention_flops") == Double(61 * 278_528 * 1000))
+        #expect(number(o, "decode.kv_bytes_read") == Double(70_272_000))
+        #expect((number(o, "params.total") ?? 0) > 660e9 && (number(o, "params.total") ?? 0) < 685e9)
+    }
+
+    @Test func kvFormatOptionChangesBytes() throws {
+        let run = try runMoebench(["estimate", "--model", "deepseek-v3", "--context", "1K", "--kv-format", "fp8", "--format", "json"])
+        #expect(run.status == 0)
+        #expect(number(try json(run), "kv_cache.bytes_per_token") == 61 * 656)
+        let v4 = try runMoebench(["estimate", "--model", "deepseek-v4-flash", "--context", "1M", "--indexer-format", "fp8", "--format", "json"])
+        #expect(v4.status == 0)
+        let o = try json(v4)
+        let n = 1_048_576
+        let expected = Double(2 * 128 * 584 + 21 * ((128 + n / 4) * 584 + (n / 4) * 132) + 20 * (128 + n / 128) * 584)
+        #expect(number(o, "kv_cache.bytes_per_sequence") == expected)
+    }
+
+    /// Naive MLA decode re-expands every cached latent: per layer 81,920·n + 33,554,432·(n − 1)
+    /// FLOPs (models.md §3.3).
+    @Test func mlaModeAndWeightOptions() throws {
+        let run = try runMoebench(["estimate", "--model", "deepseek-v3", "--context", "4096", "--mla-decode", "naive", "--format", "json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let expected = Double(61 * (81_920 * 4096 + 33_554_432 * 4095))
+        #expect(number(try json(run), "decode.attention_flops") == expected)
+        let weights = try runMoebench(["estimate", "--model", "mixtral-8x7b", "--context", "1K", "--weights", "fp8",
+                                       "--expert-weights", "nvfp4", "--format", "json"])
+        let o = try json(weights)
+        #expect((o["formats"] as? [String: Any])?["expert_weights"] as? String == "nvfp4")
+        // Batch 1, Mixtral: 2 of 8 experts per layer, 3·4096·14336 parameters each, 9/16 B each.
+        let experts = number(o, "decode.weight_bytes_per_step_breakdown.routed_experts") ?? 0
+        #expect(abs(experts - 32 * 2 * 3 * 4096 * 14336 * 9.0 / 16) < 1)
+        try expectOneLineError(["estimate", "--model", "deepseek-v3.2", "--context", "1K", "--mla-prefill", "absorbed"],
+                               containing: ["MLA"])
+        try expectOneLineError(["estimate", "--model", "deepseek-v3", "--context", "1K", "--weights", "fp3"],
+                               containing: ["--weights 'fp3'"])
+    }
+
+    @Test func tableAndCSV() throws {
+        let table = try runMoebench(["estimate", "--model", "mixtral-8x7b", "--context", "32K"])
+        #expect(table.status == 0)
+        #expect(table.stdout.contains("kv_cache.bytes_per_token") && table.stdout.contains("131072"))
+        let csv = try runMoebench(["estimate", "--model", "mixtral-8x7b", "--context", "32K", "--format", "csv"])
+        #expect(csv.stdout.hasPrefix("key,value\n"))
+        #expect(csv.stdout.contains("kv_cache.bytes_per_token,131072\n"))
+    }
+
+    @Test func configFile() throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("config.json")
+        try Data(#"{"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2, "vocab_size": 100, "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 4096, "intermediate_size": 128, "future_key": true}"#.utf8).write(to: url)
+        let run = try runMoebench(["estimate", "--config", url.path, "--context", "10", "--format", "json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        // 2 layers × 2 (K, V) × 2 KV heads × 16 dims × 2 B = 256 B per token.
+        #expect(number(try json(run), "kv_cache.bytes_per_token") == 256)
+    }
+
+    // MARK: - Bad input: exit status 2, one line on stderr, nothing on stdout
+
+    func expectOneLineError(_ args: [String], containing words: [String]) throws {
+        let run = try runMoebench(args)
+        #expect(run.status == 2, "\(args): status \(run.status)")
+        let lines = run.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(args): \(run.stderr)")
+        #expect(run.stderr.hasPrefix("moebench: error: "))
+        for w in words { #expect(run.stderr.contains(w), "\(args): '\(w)' not in \(run.stderr)") }
+        #expect(run.stdout.isEmpty)
+    }
+
+    @Test func unknownModelSuggestsTheClosest() throws {
+        try expectOneLineError(["estimate", "--model", "deepseek-v33", "--context", "1K"],
+                               containing: ["unknown model 'deepseek-v33'", "did you mean 'deepseek-v3'"])
+    }
+
+    @Test func badContexts() throws {
+        try expectOneLineError(["estimate", "--model", "deepseek-v3", "--context", "0"], containing: ["context"])
+        try expectOneLineError(["estimate", "--model", "deepseek-v3", "--context=-5"], containing: ["context"])
+        try expectOneLineError(["estimate", "--model", "deepseek-v3", "--context", "2T"], containing: ["2^40"])
+        try expectOneLineError(["estimate", "--model", "deepseek-v3", "--context", "lots"], containing: ["lots"])
+    }
+
+    @Test func malformedAndIncompleteConfigs() throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bad = dir.appendingPathComponent("bad.json")
+        try Data(#"{"model_type": "llama", "#.utf8).write(to: bad)
+        try expectOneLineError(["estimate", "--config", bad.path, "--context", "1K"], containing: ["not a valid JSON"])
+        let missing = dir.appendingPathComponent("missing.json")
+        try Data(#"{"model_type": "deepseek_v3", "hidden_size": 64, "num_hidden_layers": 2, "vocab_size": 10, "num_attention_heads": 2, "max_position_embeddings": 100}"#.utf8).write(to: missing)
+        try expectOneLineError(["estimate", "--config", missing.path, "--context", "1K"], containing: ["kv_lora_rank"])
+        try expectOneLineError(["estimate", "--config", dir.appendingPathComponent("none.json").path, "--context", "1K"],
+                               containing: ["none.json"])
+    }
+
+    @Test func formatsTheDesignDoesNotHave() throws {
+        try expectOneLineError(["estimate", "--model", "mixtral-8x7b", "--context", "1K", "--indexer-format", "fp4"],
+                               containing: ["indexer"])
+        try expectOneLineError(["estimate", "--model", "mixtral-8x7b", "--context", "1K", "--kv-format", "fp4"],
+                               containing: ["kv-format"])
+    }
+
+    @Test func modelOrConfigRequired() throws {
+        try expectOneLineError(["estimate", "--context", "1K"], containing: ["--model"])
+    }
+}
