@@ -24,7 +24,7 @@ extension MoEBench {
         @OptionGroup var storage: StorageOptions
 
         @Option(name: .customLong("format"), help: "Output: table, json or csv.")
-        var format: ReportFormat = .table
+        var format: OutputFormat = .table
 
         struct Row: Encodable {
             var model: String, attention: String, kvFormat: String, indexerFormat: String?, weights: String
@@ -65,7 +65,7 @@ extension MoEBench {
             case .table:
                 print("context \(n) (\(ContextLength.format(n))), batch \(batch); ratios are to \(rows[0].model); "
                       + "decode figures are per token, prefill is the whole prompt")
-                var t = CostTable(["model", "attn", "KV fmt", "total", "active", "KV/seq", "×", "decode FLOPs", "×",
+                var t = TextTable(leftAligned: true, ["model", "attn", "KV fmt", "total", "active", "KV/seq", "×", "decode FLOPs", "×",
                                    "decode bytes", "×", "prefill FLOPs", "×"])
                 let first = rows[0]
                 for r in rows {

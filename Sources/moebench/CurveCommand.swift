@@ -34,7 +34,7 @@ extension MoEBench {
         var plot: String?
 
         @Option(name: .customLong("format"), help: "Standard output: table, json or csv.")
-        var format: ReportFormat = .table
+        var format: OutputFormat = .table
 
         @Flag(name: .customLong("timing"), help: .hidden)
         var timing = false
@@ -57,15 +57,15 @@ extension MoEBench {
 
             // Build every output first, then write files all-or-nothing, then print.
             let csvText = Self.csv(names: names, contexts: xs, values: values)
-            var files = AtomicOutputFiles()
-            if let csv { try files.stage(csvText, at: csv) }
+            let files = FileCommit()
+            if let csv { try files.stage(csvText, at: URL(fileURLWithPath: csv)) }
             if let plot {
                 let label: (Double) -> String = { m.unit == "bytes" ? Humanize.bytes($0) : Humanize.flops($0) }
                 let chart = SVGLineChart(title: "\(m.title.components(separatedBy: " (").first ?? m.title) vs context length",
                                          xTitle: "Context length (tokens, log scale)", yTitle: m.title + ", log scale",
                                          yLabel: label, x: xs,
                                          series: zip(names, values).map { SVGLineChart.Series(name: $0, values: $1) })
-                try files.stage(chart.render(), at: plot)
+                try files.stage(chart.render(), at: URL(fileURLWithPath: plot))
             }
             try files.commit()
 
@@ -81,7 +81,7 @@ extension MoEBench {
                 print(String(decoding: try encoder.encode(doc), as: UTF8.self))
             case .table:
                 print("\(m.title) against context length")
-                var t = CostTable(["context"] + names)
+                var t = TextTable(leftAligned: true, ["context"] + names)
                 let readable: (Double) -> String = { m.unit == "bytes" ? Humanize.bytes($0) : Humanize.flops($0) }
                 for (i, x) in xs.enumerated() { t.append([ContextLength.format(x)] + values.map { readable($0[i]) }) }
                 print(t.render(), terminator: "")

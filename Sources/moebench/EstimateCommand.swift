@@ -26,7 +26,7 @@ extension MoEBench {
         @OptionGroup var storage: StorageOptions
 
         @Option(name: .customLong("format"), help: "Output: table, json or csv.")
-        var format: ReportFormat = .table
+        var format: OutputFormat = .table
 
         @Flag(name: .customLong("per-layer"), help: "Add per-layer costs (JSON and table).")
         var perLayer = false
@@ -50,7 +50,7 @@ extension MoEBench {
             out += "formats: KV \(r.formats.kvCache)" + (r.formats.indexer.map { ", indexer \($0)" } ?? "")
                 + ", weights \(r.formats.weights), experts \(r.formats.expertWeights)\n"
             out += "layers: " + r.layerKinds.map { "\($0.count) \($0.kind)" }.joined(separator: ", ") + "\n\n"
-            var t = CostTable(["quantity", "value", "readable"])
+            var t = TextTable(leftAligned: true, ["quantity", "value", "readable"])
             let rows: [(String, Double, (Double) -> String)] = [
                 ("params.total", Double(r.params.total), Humanize.count),
                 ("params.active (no embedding)", Double(r.params.active), Humanize.count),
@@ -74,7 +74,7 @@ extension MoEBench {
             for (name, value, readable) in rows { t.append([name, Humanize.plain(value), readable(value)]) }
             out += t.render()
             if let layers = r.layers {
-                var lt = CostTable(["layer", "attention", "ffn", "decode FLOPs", "KV read", "KV cache", "prefill FLOPs"])
+                var lt = TextTable(leftAligned: true, ["layer", "attention", "ffn", "decode FLOPs", "KV read", "KV cache", "prefill FLOPs"])
                 for l in layers {
                     lt.append(["\(l.index)", l.attentionKind, l.ffnKind, Humanize.flops(l.decodeAttentionFlops + l.decodeWeightFlops),
                                Humanize.bytes(l.decodeKvBytesRead), Humanize.bytes(l.kvCacheBytes), Humanize.flops(l.prefillFlops)])

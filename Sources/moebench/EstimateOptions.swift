@@ -9,11 +9,6 @@ import ArgumentParser
 import Foundation
 import MoEKit
 
-/// Output format of the estimator commands.
-enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
-    case table, json, csv
-}
-
 /// A KV-cache format option value.
 enum KVFormatOption: String, ExpressibleByArgument, CaseIterable {
     case bf16, fp8
@@ -24,12 +19,6 @@ enum KVFormatOption: String, ExpressibleByArgument, CaseIterable {
 enum IndexerFormatOption: String, ExpressibleByArgument, CaseIterable {
     case bf16, fp8, fp4
     var format: IndexerKeyFormat { IndexerKeyFormat(rawValue: rawValue)! }
-}
-
-/// An input the estimator commands refuse, described in one line.
-struct EstimatorInputError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }
 
 /// `--kv-format` and `--indexer-format`.
@@ -72,7 +61,7 @@ struct StorageOptions: ParsableArguments {
 
     static func weightFormat(_ text: String, option: String) throws -> WeightFormat {
         guard let f = WeightFormat(name: text) else {
-            throw EstimatorInputError("\(option) '\(text)' is not a weight format (bf16, fp8, mxfp4, nvfp4, int4, int4-gN)")
+            throw UsageError("\(option) '\(text)' is not a weight format (bf16, fp8, mxfp4, nvfp4, int4, int4-gN)")
         }
         return f
     }
@@ -94,16 +83,16 @@ func loadModel(name: String?, config: String?) throws -> ModelSpec {
         let url = URL(fileURLWithPath: path)
         return try ModelSpec(configFile: url, name: url.deletingPathExtension().lastPathComponent)
     case (nil, nil):
-        throw EstimatorInputError("give a model with --model NAME or --config PATH (see 'moebench models')")
+        throw UsageError("give a model with --model NAME or --config PATH (see 'moebench models')")
     case (_?, _?):
-        throw EstimatorInputError("give either --model or --config, not both")
+        throw UsageError("give either --model or --config, not both")
     }
 }
 
 /// Splits `a,b,c` into preset names or config paths (entries ending in `.json` are files).
 func loadModels(_ list: String) throws -> [ModelSpec] {
     let names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-    guard !names.isEmpty else { throw EstimatorInputError("--models needs at least one model name") }
+    guard !names.isEmpty else { throw UsageError("--models needs at least one model name") }
     return try names.map { entry in
         entry.hasSuffix(".json") ? try loadModel(name: nil, config: entry) : try loadModel(name: entry, config: nil)
     }

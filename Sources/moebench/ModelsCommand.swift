@@ -13,7 +13,7 @@ extension MoEBench {
                 + "Active parameters exclude the input embedding.")
 
         @Option(name: .customLong("format"), help: "Output: table, json or csv.")
-        var format: ReportFormat = .table
+        var format: OutputFormat = .table
 
         struct Row: Encodable {
             var name: String, modelType: String, attention: String, layers: Int
@@ -49,7 +49,7 @@ extension MoEBench {
                                    r.kvFormat, r.weights, Humanize.plain(r.kvBytesPer128k)]))
                 }
             case .table:
-                var t = CostTable(["model", "type", "attn", "layers", "experts", "total", "active", "published",
+                var t = TextTable(leftAligned: true, ["model", "type", "attn", "layers", "experts", "total", "active", "published",
                                    "max ctx", "weights", "KV fmt", "KV @128K"])
                 for r in rows {
                     let experts = r.routedExperts == 0 ? "dense" : "\(r.activeExperts)/\(r.routedExperts)+\(r.sharedExperts)"

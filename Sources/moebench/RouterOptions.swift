@@ -7,17 +7,6 @@ extension RouterConfiguration.Scoring: ExpressibleByArgument {}
 extension RouterConfiguration.GroupScore: ExpressibleByArgument {}
 extension RouterConfiguration.Weighting: ExpressibleByArgument {}
 
-/// A problem with the command line that argument parsing alone cannot see.
-struct UsageError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// Output formats of commands that print results.
-enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-    case table, json, csv
-}
-
 struct RouterOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Router of a real model: \(RouterConfiguration.presetNames.joined(separator: ", ")).",
                                valueName: "name"))
