@@ -36,6 +36,7 @@ static inline __attribute__((always_inline)) float moekit_exp_inline(float x) {
     const float lower = -103.97207641601562f;  // below this e^x rounds to 0
     float xc = x > upper ? upper : x;
     xc = xc < lower ? lower : xc;
+    xc = xc == xc ? xc : 0.0f;                 // NaN: keep the integer conversion defined
     // n = round(x / ln 2) with the 1.5 * 2^23 trick (exact for |t| < 2^22).
     float t = xc * 1.44269504088896341f;
     float n = (t + 12582912.0f) - 12582912.0f;
@@ -57,6 +58,7 @@ static inline __attribute__((always_inline)) float moekit_exp_inline(float x) {
     float y = (p * s1) * s2;
     y = x > upper ? INFINITY : y;
     y = x < lower ? 0.0f : y;
+    y = x == x ? y : x;                        // NaN in, NaN out
     return y;
 }
 
@@ -524,11 +526,4 @@ void moekit_softmax_weights(const float *values, size_t k, float shift, float *w
         sum += e;
     }
     for (size_t j = 0; j < k; j++) weights[j] = weights[j] / sum;
-}
-
-// MARK: - Memory
-
-void moekit_prefetch(const void *address, size_t bytes) {
-    const char *p = (const char *)address;
-    for (size_t offset = 0; offset < bytes; offset += 64) __builtin_prefetch(p + offset, 0, 3);
 }

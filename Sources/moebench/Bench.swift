@@ -41,12 +41,14 @@ extension MoEBench {
         func run() throws {
             guard hidden >= 1 else { throw UsageError("--hidden must be at least 1, got \(hidden)") }
             guard repetitions >= 1 else { throw UsageError("--repetitions must be at least 1, got \(repetitions)") }
-            guard threads >= 1 else { throw UsageError("--threads must be at least 1, got \(threads)") }
+            guard (1...1024).contains(threads) else { throw UsageError("--threads must be in 1...1024, got \(threads)") }
             let config = try router.configuration(fallback: .kimiK2)
             let largest = tokens.max() ?? 0
-            let bytes = 4 * largest * (hidden + config.experts + 2 * config.topK) + 4 * config.experts * hidden
-            guard bytes <= 16 << 30 else {
-                throw UsageError("the largest batch needs \(Format.bytes(bytes)) of buffers; lower --tokens or --hidden")
+            // Buffers: hidden [T, d], logits [T, E], indices and weights [T, k], gate [E, d].
+            let floats = Self.product(largest, hidden + config.experts + 2 * config.topK)
+                .flatMap { a in Self.product(config.experts, hidden).map { a + $0 } }
+            guard let floats, floats <= 4 << 30 else {
+                throw UsageError("the largest batch needs \(floats.map { Format.bytes(4 * $0) } ?? "more than 16 GiB") of buffers (the limit is 16 GiB); lower --tokens, --hidden or --experts")
             }
 
             let progress = ProgressLine()
@@ -73,6 +75,12 @@ extension MoEBench {
         private func isDefaultPreset(_ config: RouterConfiguration) -> Bool {
             config == .kimiK2
         }
+
+        /// `a · b`, or `nil` on overflow.
+        static func product(_ a: Int, _ b: Int) -> Int? {
+            let (p, overflow) = a.multipliedReportingOverflow(by: b)
+            return overflow ? nil : p
+        }
     }
 }
 
@@ -84,7 +92,7 @@ func parseTokenList(_ text: String) throws -> [Int] {
         var digits = Substring(part)
         var multiplier = 1
         if let last = digits.last, last == "k" || last == "K" { multiplier = 1024; digits.removeLast() }
-        guard let n = Int(digits), n >= 1, n <= (1 << 24) else {
+        guard let n = Int(digits), n >= 1, n <= (1 << 24) / multiplier else {
             throw UsageError("--tokens: '\(part)' is not a token count in 1...16777216")
         }
         return n * multiplier

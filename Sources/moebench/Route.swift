@@ -47,7 +47,7 @@ extension MoEBench {
         var format: OutputFormat = .table
 
         func run() throws {
-            guard threads >= 1 else { throw UsageError("--threads must be at least 1, got \(threads)") }
+            guard (1...1024).contains(threads) else { throw UsageError("--threads must be in 1...1024, got \(threads)") }
             let logitRows: NPYArray<Float>
             switch (logits, hidden, gate) {
             case (let path?, nil, nil):

@@ -53,8 +53,10 @@ struct RouterOptions: ParsableArguments {
                 throw UsageError("choose a router with --preset NAME or --scoring (softmax|sigmoid|sqrtsoftplus|logits)")
             }
             guard let topK else { throw UsageError("--topk is required without --preset") }
+            // Raw logits are weighted by a softmax over the chosen ones (gpt-oss), never renormalised.
             config = RouterConfiguration(experts: inferred ?? experts ?? 1, topK: topK, scoring: scoring,
-                                         usesCorrectionBias: hasBias ?? false)
+                                         usesCorrectionBias: hasBias ?? false,
+                                         weighting: scoring == .logits ? .softmaxOverChosen : .chosenScores)
         }
         if let inferred {
             if let experts, experts != inferred {

@@ -46,7 +46,8 @@ struct BenchCommandTests {
         ["--topk", "0"], ["--experts", "8", "--topk", "9"], ["--preset", "deepseek-v9"],
         ["--preset", "deepseek-v3", "--experts", "100"], ["--n-group", "8", "--topk-group", "9"],
         ["--n-group", "8"], ["--tokens", "0"], ["--tokens", "abc"], ["--hidden", "0"], ["--no-such-flag"],
-        ["--scoring", "tanh"],
+        ["--scoring", "tanh"], ["--hidden", "4611686018427387904"], ["--experts", "4611686018427387904", "--topk", "8"],
+        ["--threads", "3000000000"], ["--threads", "0"], ["--tokens", "16384k"], ["--scale=-2"],
     ])
     func badOptions(arguments: [String]) throws {
         let run = try runMoebench(arguments + ["--hidden", "8", "--tokens", "1", "--no-peak"].filter { _ in !arguments.contains("--hidden") && !arguments.contains("--tokens") })

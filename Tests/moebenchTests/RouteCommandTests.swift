@@ -91,6 +91,9 @@ struct RouteCommandTests {
             (["--logits", path("missing.npy"), "--scoring", "softmax", "--topk", "1"], "cannot read file"),
             (["--logits", good, "--topk", "2"], "choose a router with --preset"),
             (["--hidden", good, "--scoring", "softmax", "--topk", "2"], "--hidden needs --gate"),
+            (["--logits", good, "--scoring", "logits", "--topk", "2", "--weights", "chosen"], "renormalising raw logits is undefined"),
+            (["--logits", good, "--scoring", "sigmoid", "--topk", "2", "--scale=-1"], "scaling factor must be finite and non-negative"),
+            (["--logits", good, "--scoring", "sigmoid", "--topk", "2", "--threads", "3000000000"], "--threads must be in 1...1024"),
         ]
         for (arguments, message) in cases {
             let run = try runMoebench(["route"] + arguments + out)
@@ -101,6 +104,30 @@ struct RouteCommandTests {
             let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains("i.npy") || $0.contains("w.npy") }
             #expect(leftovers.isEmpty, "partial output \(leftovers)")
         }
+    }
+
+    @Test("The same path for both outputs, or a directory, is refused before anything is written")
+    func conflictingOutputs() throws {
+        let logits = try write("l.npy", NPYArray<Float>(shape: [1, 4], values: [1, 2, 3, 4]))
+        let same = try runMoebench(["route", "--logits", logits, "--scoring", "softmax", "--topk", "1",
+                                    "--out-indices", path("x.npy"), "--out-weights", path("./x.npy")])
+        #expect(same.status == 2 && same.stderr.contains("the same file twice"), "\(same.stderr)")
+        try FileManager.default.createDirectory(atPath: path("isdir"), withIntermediateDirectories: true)
+        let directory = try runMoebench(["route", "--logits", logits, "--scoring", "softmax", "--topk", "1",
+                                         "--out-indices", path("i.npy"), "--out-weights", path("isdir")])
+        #expect(directory.status == 2 && directory.stderr.contains("it is a directory"), "\(directory.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["isdir", "l.npy"])
+    }
+
+    @Test("Raw logits without a preset are weighted by a softmax over the chosen")
+    func logitsScoring() throws {
+        let logits = try write("l.npy", NPYArray<Float>(shape: [1, 4], values: [0, 2, 1, -1]))
+        let run = try runMoebench(["route", "--logits", logits, "--scoring", "logits", "--topk", "2", "--format", "json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect(object["indices"] as? [[Int]] == [[1, 2]])
+        let w = try #require((object["weights"] as? [[Double]])?.first)
+        #expect(abs(w[0] - 1 / (1 + exp(-1.0))) < 1e-6)   // e^2 / (e^2 + e^1)
     }
 
     @Test("An unwritable output leaves no partial file behind")

@@ -26,7 +26,7 @@ final class RouterFixture: @unchecked Sendable {
         var g = SeededGenerator(seed: 42)
         let bias = config.usesCorrectionBias ? g.uniformFloats(count: config.experts, scale: 0.05) : nil
         router = try! Router(config, correctionBias: bias)
-        gemm = try! RouterGEMM(gate: g.uniformFloats(count: config.experts * d, scale: (3 / Float(d)).squareRoot()),
+        gemm = try! RouterGEMM(gate: g.uniformFloats(count: config.experts * d, scale: 3 / Float(d).squareRoot()),
                                experts: config.experts, hiddenSize: d)
         self.tokens = tokens
         hidden = g.uniformFloats(count: tokens * d)

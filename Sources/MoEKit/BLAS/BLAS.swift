@@ -10,7 +10,7 @@ public enum BLAS {
     /// units, so 1 thread gives reproducible timings.
     public static var threads: Int {
         get { Int(openblas_get_num_threads()) }
-        set { openblas_set_num_threads(Int32(max(1, newValue))) }
+        set { openblas_set_num_threads(Int32(clamping: max(1, newValue))) }
     }
 
     /// OpenBLAS's build description, e.g. `OpenBLAS 0.3.21 DYNAMIC_ARCH ... Cooperlake`.

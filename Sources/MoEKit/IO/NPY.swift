@@ -54,7 +54,8 @@ public enum NPY {
     public static func decode<S: NPYScalar>(
         _ bytes: [UInt8], as type: S.Type = S.self, path: String = "<memory>"
     ) throws(NPYError) -> NPYArray<S> {
-        guard bytes.count >= 10, Array(bytes[0..<6]) == magic else { throw .notNPY(path: path) }
+        guard bytes.count >= 6, Array(bytes[0..<6]) == magic else { throw .notNPY(path: path) }
+        guard bytes.count >= 10 else { throw .malformedHeader(path: path, reason: "file ends inside the preamble") }
         let major = bytes[6], minor = bytes[7]
         guard (major == 1 || major == 2), minor == 0 else {
             throw .unsupportedVersion(path: path, major: major, minor: minor)
@@ -105,21 +106,34 @@ public enum NPY {
     /// - Throws: ``NPYError/io(path:reason:)`` when the file cannot be read, and the errors of
     ///   ``decode(_:as:path:)``.
     public static func read<S: NPYScalar>(_ type: S.Type = S.self, from url: URL) throws(NPYError) -> NPYArray<S> {
+        let path = url.relativePath
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw .io(path: path, reason: "cannot read file (no such file)")
+        }
+        guard !isDirectory.boolValue else { throw .io(path: path, reason: "cannot read file (it is a directory)") }
         let data: Data
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw .io(path: url.path, reason: "cannot read file (\(Self.reason(error)))")
+            throw .io(path: path, reason: "cannot read file (\(Self.reason(error)))")
         }
-        return try decode([UInt8](data), as: type, path: url.path)
+        return try decode([UInt8](data), as: type, path: path)
     }
 
+    /// The system's reason for a Foundation file error, in a few words.
     static func reason(_ error: Error) -> String {
         let ns = error as NSError
-        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError,
-           let code = POSIXErrorCode(rawValue: Int32(underlying.code)) {
-            return String(cString: strerror(code.rawValue))
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
         }
-        return ns.localizedDescription
+        if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+        switch CocoaError.Code(rawValue: ns.code) {
+        case .fileReadNoPermission, .fileWriteNoPermission: return "permission denied"
+        case .fileReadNoSuchFile, .fileNoSuchFile: return "no such file"
+        case .fileWriteOutOfSpace: return "no space left on device"
+        case .fileWriteVolumeReadOnly: return "read-only file system"
+        default: return "error \(ns.code)"
+        }
     }
 }

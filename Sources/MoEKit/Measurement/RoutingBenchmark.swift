@@ -5,9 +5,9 @@
 /// correction bias, group limit, top-k, weights), and the whole router (both, through
 /// ``Router/route(hidden:gemm:logits:indices:weights:threads:)``).
 ///
-/// Inputs are uniform in `[-1, 1)` for hidden states, `[-1, 1)/sqrt(d/3)` for the gate (so
-/// logits have unit variance) and `[-0.05, 0.05)` for a correction bias when the router
-/// configuration uses one. All buffers are allocated once, for the largest batch.
+/// Inputs are uniform: hidden states in `[-1, 1)` (variance 1/3), the gate in
+/// `[-3, 3)/sqrt(d)` (variance 3/d), so logits have unit variance; a correction bias, when
+/// the router configuration uses one, in `[-0.05, 0.05)`. All buffers are allocated once, for the largest batch.
 public struct RoutingBenchmark {
     /// One batch size's measurements.
     public struct Measurement: Hashable, Sendable {
@@ -55,7 +55,7 @@ public struct RoutingBenchmark {
             ? generator.uniformFloats(count: configuration.experts, scale: 0.05) : nil
         self.router = try Router(configuration, correctionBias: bias)
         let gate = generator.uniformFloats(
-            count: configuration.experts * hiddenSize, scale: (3 / Float(hiddenSize)).squareRoot())
+            count: configuration.experts * hiddenSize, scale: 3 / Float(hiddenSize).squareRoot())
         self.gemm = try RouterGEMM(gate: gate, experts: configuration.experts, hiddenSize: hiddenSize)
         self.repetitions = max(1, repetitions)
         self.threads = max(1, threads)
@@ -92,17 +92,17 @@ public struct RoutingBenchmark {
             let l = UnsafeMutableBufferPointer(rebasing: logits[0..<(t * e)])
             let ix = UnsafeMutableBufferPointer(rebasing: indices[0..<(t * k)])
             let w = UnsafeMutableBufferPointer(rebasing: weights[0..<(t * k)])
-            let gemmTime = try measure(repetitions: repetitions) { () throws(RoutingError) in
-                try gemm.logits(hidden: h, into: l)
-            }
-            let routeTime = try measure(repetitions: repetitions) { () throws(RoutingError) in
-                try router.route(logits: UnsafeBufferPointer(l), indices: ix, weights: w, threads: threads)
-            }
-            let routerTime = try measure(repetitions: repetitions) { () throws(RoutingError) in
-                try router.route(hidden: h, gemm: gemm, logits: l, indices: ix, weights: w, threads: threads)
-            }
+            let (gemm, router, threads) = (self.gemm, self.router, self.threads)
+            // One checked call of the whole router: the timed calls below cannot fail after it.
+            try router.route(hidden: h, gemm: gemm, logits: l, indices: ix, weights: w, threads: threads)
+            // Interleaved, so that the three stages see the same machine state.
+            let times = measureInterleaved(repetitions: repetitions, [
+                { _ = try? gemm.logits(hidden: h, into: l) },
+                { _ = try? router.route(logits: UnsafeBufferPointer(l), indices: ix, weights: w, threads: threads) },
+                { _ = try? router.route(hidden: h, gemm: gemm, logits: l, indices: ix, weights: w, threads: threads) },
+            ])
             results.append(Measurement(
-                tokens: t, gemm: gemmTime, route: routeTime, router: routerTime,
+                tokens: t, gemm: times[0], route: times[1], router: times[2],
                 gemmFLOPs: gemm.flops(tokens: t)))
         }
         return results

@@ -52,10 +52,7 @@ public func measure<Failure: Error>(
         for _ in 0..<calls { try body() }
         samples.append((monotonicSeconds() - t0) / Double(calls))
     }
-    samples.sort()
-    let n = samples.count
-    let median = n % 2 == 1 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2
-    return TimingSummary(median: median, minimum: samples[0], repetitions: n, callsPerSample: calls)
+    return summarize(samples, callsPerSample: calls)
 }
 
 #if os(Linux)
@@ -63,6 +60,42 @@ private let RUSAGE_SELF_VALUE = __rusage_who_t(RUSAGE_SELF.rawValue)
 #else
 private let RUSAGE_SELF_VALUE = RUSAGE_SELF
 #endif
+
+/// Measures several functions in interleaved rounds: one warm-up call each, then
+/// `repetitions` rounds in which every function takes one timed sample (as in
+/// ``measure(repetitions:minimumSampleSeconds:_:)``). Slow drifts of the machine (another
+/// process, clock changes) then affect every function alike, so ratios between them are
+/// reliable even on a noisy machine.
+///
+/// - Returns: One summary per function, in the order given.
+public func measureInterleaved(
+    repetitions: Int, minimumSampleSeconds: Double = 0.005, _ bodies: [() -> Void]
+) -> [TimingSummary] {
+    var calls: [Int] = []
+    for body in bodies {
+        let start = monotonicSeconds()
+        body()
+        let once = max(monotonicSeconds() - start, 1e-9)
+        calls.append(once >= minimumSampleSeconds ? 1 : min(1_000_000, Int((minimumSampleSeconds / once).rounded(.up))))
+    }
+    var samples = [[Double]](repeating: [], count: bodies.count)
+    for _ in 0..<max(1, repetitions) {
+        for (i, body) in bodies.enumerated() {
+            let t0 = monotonicSeconds()
+            for _ in 0..<calls[i] { body() }
+            samples[i].append((monotonicSeconds() - t0) / Double(calls[i]))
+        }
+    }
+    return samples.enumerated().map { i, s in summarize(s, callsPerSample: calls[i]) }
+}
+
+/// Median and minimum of samples (seconds per call).
+func summarize(_ samples: [Double], callsPerSample: Int) -> TimingSummary {
+    let sorted = samples.sorted()
+    let n = sorted.count
+    let median = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
+    return TimingSummary(median: median, minimum: sorted[0], repetitions: n, callsPerSample: callsPerSample)
+}
 
 /// The process's peak resident set size so far, in bytes (`getrusage`), or `nil` where the
 /// platform does not report it.

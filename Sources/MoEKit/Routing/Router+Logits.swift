@@ -93,132 +93,146 @@ extension Router {
         let config = configuration
         let experts = config.experts, k = config.topK
         let groups = config.groupLimit.map { $0.keptGroups < $0.groups ? $0 : nil } ?? nil
+        let biased = correctionBias != nil
+
+        // gpt-oss selects on the logits by definition. Softmax routers without a bias or group
+        // limit select on the logits too: the softmax is monotonic, so the logits' order is
+        // the probabilities' order, except where two different logits round to one
+        // probability. To see those ties, the k + 1 largest logits are taken and the rows
+        // where neighbouring probabilities could be equal are redone on probabilities.
+        let logitsSelect = !biased && groups == nil && config.scoring == .logits
+        let softmaxOnLogits = !biased && groups == nil && config.scoring == .softmax
+        let candidates = softmaxOnLogits && k < experts ? k + 1 : k
         // Group-limited selection needs G group scores, the kept groups' keys, and room for
         // the group indices and values when G > 64 (see moekit_group_limited_topk).
         let groupScratchCount = groups.map { $0.groups * 3 + $0.keptGroups * (experts / $0.groups) } ?? 0
 
-        // Scratch, allocated once: scores [E], keys [E], top values [k], group scratch.
-        let floats = UnsafeMutablePointer<Float>.allocate(capacity: 2 * experts + k + groupScratchCount)
-        defer { floats.deallocate() }
-        let scoreBuffer = floats, keyBuffer = floats + experts
-        let topValues = floats + 2 * experts, groupScratch = topValues + k
-
-        // Softmax routers without a bias select on the logits: the softmax is monotonic, so
-        // the order is the probabilities' order, and only the chosen experts' probabilities
-        // are ever computed. gpt-oss selects on the logits anyway. (Not with a top-2-sum
-        // group score: a sum of logits does not order groups as a sum of probabilities.)
-        let logitsSelect = correctionBias == nil
-            && (config.scoring == .softmax || config.scoring == .logits)
-            && (groups == nil || groups!.score == .max)
+        // Scratch, allocated once: scores [E], keys [E], candidate values and their
+        // exponentials [k + 1] each, group scratch, candidate indices [k + 1].
+        let floatCount = 2 * experts + 2 * candidates + groupScratchCount
+        let scratch = UnsafeMutableRawPointer.allocate(byteCount: 4 * (floatCount + candidates), alignment: 64)
+        defer { scratch.deallocate() }
+        let scoreBuffer = scratch.bindMemory(to: Float.self, capacity: floatCount)
+        let keyBuffer = scoreBuffer + experts
+        let values = keyBuffer + experts, exps = values + candidates
+        let groupScratch = exps + candidates
+        let chosen = (scratch + 4 * floatCount).bindMemory(to: Int32.self, capacity: candidates)
 
         return correctionBias.withUnsafeBufferPointerIfPresent { bias in
             for t in rows {
                 let x = logits + t * experts
                 let out = indices + t * k, w = weights + t * k
-                var scores = x
+                var scores = x                  // each expert's unbiased score
                 var rowMax: Float = 0
-                var selectsOnLogits = logitsSelect
+                var onLogits = logitsSelect || softmaxOnLogits
 
-                while true {
-                    if selectsOnLogits && groups == nil {
-                        // Non-finite check, row maximum and top-k in one pass.
-                        if moekit_topk_finite(x, experts, k, out, topValues, &rowMax) != 0 { return t }
-                    } else {
-                        // 1. Scores and selection keys.
-                        var keys = UnsafePointer(scoreBuffer)
-                        var bad: Int32
-                        switch config.scoring {
-                        case _ where selectsOnLogits:
-                            bad = moekit_row_max(x, experts, &rowMax)
-                            keys = x
-                        case .sigmoid:
-                            bad = moekit_sigmoid(x, bias, scoreBuffer, keyBuffer, experts)
-                            scores = UnsafePointer(scoreBuffer)
-                            if bias != nil { keys = UnsafePointer(keyBuffer) }
-                        case .sqrtSoftplus:
-                            bad = moekit_sqrt_softplus(x, bias, scoreBuffer, keyBuffer, experts)
-                            scores = UnsafePointer(scoreBuffer)
-                            if bias != nil { keys = UnsafePointer(keyBuffer) }
-                        case .softmax:
-                            bad = moekit_softmax(x, scoreBuffer, experts)
-                            scores = UnsafePointer(scoreBuffer)
-                            if let bias {
-                                for e in 0..<experts { keyBuffer[e] = scoreBuffer[e] + bias[e] }
-                                keys = UnsafePointer(keyBuffer)
-                            }
-                        case .logits:
-                            bad = moekit_nonfinite(x, experts)
-                            keys = x
-                            if let bias {
-                                for e in 0..<experts { keyBuffer[e] = x[e] + bias[e] }
-                                keys = UnsafePointer(keyBuffer)
-                            }
-                        }
-                        if bad != 0 { return t }
-
-                        // 2-3. Top-k by key (ties: lower expert index), within the best
-                        // groups when group-limited.
-                        if let groups {
-                            moekit_group_limited_topk(
-                                keys, experts, groups.groups, groups.keptGroups, groups.score == .max ? 1 : 0,
-                                k, out, topValues, groupScratch)
-                        } else {
-                            moekit_topk(keys, experts, k, out, topValues)
-                        }
+                // 1. Selection on the logits: non-finite check, row maximum and top-k in one pass.
+                if onLogits {
+                    if moekit_topk_finite(x, experts, candidates, chosen, values, &rowMax) != 0 { return t }
+                    if softmaxOnLogits && !Self.probabilitiesStrictlyOrdered(values, count: candidates, rowMax: rowMax, exps: exps) {
+                        onLogits = false
                     }
-                    // A chosen probability can underflow (a logit 80 below the row's
-                    // maximum): distinct logits then share the probability 0, an exact tie
-                    // the reference code breaks by index. Redo such rows on probabilities.
-                    if selectsOnLogits && config.scoring == .softmax && topValues[k - 1] - rowMax < -80 {
-                        selectsOnLogits = false
-                        continue
-                    }
-                    break
                 }
 
-                // 4. Weights from the unbiased scores (`topValues` is scratch from here on).
-                for j in 0..<k { topValues[j] = scores[Int(out[j])] }
+                // 1'. Otherwise scores, keys (score + bias), group limit and top-k by key.
+                if !onLogits {
+                    var keys = UnsafePointer(scoreBuffer)
+                    var bad: Int32
+                    switch config.scoring {
+                    case .sigmoid:
+                        bad = moekit_sigmoid(x, bias, scoreBuffer, keyBuffer, experts)
+                        scores = UnsafePointer(scoreBuffer)
+                        if bias != nil { keys = UnsafePointer(keyBuffer) }
+                    case .sqrtSoftplus:
+                        bad = moekit_sqrt_softplus(x, bias, scoreBuffer, keyBuffer, experts)
+                        scores = UnsafePointer(scoreBuffer)
+                        if bias != nil { keys = UnsafePointer(keyBuffer) }
+                    case .softmax:
+                        bad = moekit_softmax(x, scoreBuffer, experts)
+                        scores = UnsafePointer(scoreBuffer)
+                    case .logits:
+                        bad = moekit_nonfinite(x, experts)
+                        keys = x
+                    }
+                    if bad != 0 { return t }
+                    if let bias, config.scoring == .softmax || config.scoring == .logits {
+                        for e in 0..<experts { keyBuffer[e] = scores[e] + bias[e] }
+                        keys = UnsafePointer(keyBuffer)
+                    }
+                    if let groups {
+                        moekit_group_limited_topk(
+                            keys, experts, groups.groups, groups.keptGroups, groups.score == .max ? 1 : 0,
+                            k, chosen, values, groupScratch)
+                    } else {
+                        moekit_topk(keys, experts, k, chosen, values)
+                    }
+                }
+                out.update(from: chosen, count: k)
+
+                // 2. The chosen experts' unbiased scores, into `values`.
+                if onLogits && softmaxOnLogits {
+                    if config.weighting == .chosenScores && config.normalizesWeights && config.normalizationEpsilon == 0 {
+                        // p_j / Σ p = e^(x_j - max) / Σ e^(x - max): the softmax denominator cancels.
+                        var sum: Float = 0
+                        for j in 0..<k { sum += exps[j] }
+                        for j in 0..<k { w[j] = exps[j] / sum }
+                        Self.scale(w, count: k, by: config.scalingFactor)
+                        continue
+                    }
+                    let denominator = moekit_exp_sum(x, rowMax, experts)
+                    for j in 0..<k { values[j] = exps[j] / denominator }
+                } else {
+                    for j in 0..<k { values[j] = scores[Int(out[j])] }
+                }
+
+                // 3. Weights.
                 switch config.weighting {
                 case .softmaxOverChosen:
-                    var largest = topValues[0]
-                    for j in 1..<k { largest = max(largest, topValues[j]) }
-                    moekit_softmax_weights(topValues, k, largest, w)
-                case .chosenScores where config.scoring == .softmax && selectsOnLogits:
-                    if config.normalizesWeights && config.normalizationEpsilon == 0 {
-                        // p_j / Σ p = e^(x_j - x_0) / Σ e^(x - x_0): the row's denominator cancels.
-                        moekit_softmax_weights(topValues, k, topValues[0], w)
-                    } else {
-                        let denominator = moekit_exp_sum(x, rowMax, experts)
-                        var sum: Float = 0
-                        for j in 0..<k {
-                            let p = moekit_exp(topValues[j] - rowMax) / denominator
-                            w[j] = p
-                            sum += p
-                        }
-                        if config.normalizesWeights {
-                            let d = sum + config.normalizationEpsilon
-                            for j in 0..<k { w[j] = w[j] / d }
-                        }
-                    }
+                    var largest = values[0]
+                    for j in 1..<k { largest = max(largest, values[j]) }
+                    moekit_softmax_weights(values, k, largest, w)
                 case .chosenScores:
                     var sum: Float = 0
                     for j in 0..<k {
-                        w[j] = topValues[j]
-                        sum += topValues[j]
+                        w[j] = values[j]
+                        sum += values[j]
                     }
                     if config.normalizesWeights {
                         let denominator = sum + config.normalizationEpsilon
                         for j in 0..<k { w[j] = w[j] / denominator }
                     }
                 }
-                if config.scalingFactor != 1 {
-                    for j in 0..<k { w[j] = w[j] * config.scalingFactor }
-                }
+                Self.scale(w, count: k, by: config.scalingFactor)
             }
             return nil
         }
     }
 
+    /// Whether the probabilities of the candidate logits `values` (descending) are strictly
+    /// ordered wherever the logits differ, so that choosing on the logits chooses exactly
+    /// what choosing on the float32 probabilities would. Stores e^(value - rowMax) in `exps`.
+    ///
+    /// Two different logits can round to one probability only if their exponentials are
+    /// within about two ulps (division by the common denominator is monotonic and rounds
+    /// once); a margin of 2^-20 relative keeps well clear of that. Probabilities below
+    /// e^-70 relative to the largest are treated as possible ties too (they approach the
+    /// subnormal range, where float spacing is coarse).
+    @inline(__always)
+    static func probabilitiesStrictlyOrdered(
+        _ values: UnsafePointer<Float>, count: Int, rowMax: Float, exps: UnsafeMutablePointer<Float>
+    ) -> Bool {
+        if values[count - 1] - rowMax < -70 { return false }
+        for j in 0..<count { exps[j] = moekit_exp(values[j] - rowMax) }
+        for j in 0..<(count - 1) where values[j] != values[j + 1] {
+            if !(exps[j] > exps[j + 1] * (1 + 0x1p-20)) { return false }
+        }
+        return true
+    }
+
+    @inline(__always)
+    static func scale(_ w: UnsafeMutablePointer<Float>, count: Int, by factor: Float) {
+        if factor != 1 { for j in 0..<count { w[j] = w[j] * factor } }
+    }
 }
 
 extension Optional where Wrapped == [Float] {

@@ -15,9 +15,10 @@
 ///
 /// Against the Hugging Face reference code of each family, for identical float32 logits the
 /// chosen index sets are equal outside exact ties (where the rule above decides) and the
-/// weights agree within 1e-6 relative. One deliberate difference: experts outside the kept
-/// groups are never chosen (transformers 5 masks them with -inf; 4.x and the V2 code use
-/// 0.0, which differs only when every key in the kept groups is below zero).
+/// weights agree within 1e-6 relative. Experts outside the kept groups are never chosen, as
+/// in transformers 5, which masks them with -inf (transformers 4.x and the original V2/V3
+/// hub code mask with 0.0, which differs when fewer than k keys in the kept groups are
+/// above zero).
 public struct Router: Sendable {
     /// What the router computes.
     public let configuration: RouterConfiguration

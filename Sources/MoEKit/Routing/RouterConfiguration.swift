@@ -127,8 +127,8 @@ public struct RouterConfiguration: Hashable, Sendable {
     ///
     /// - Throws: ``RoutingError`` naming the first problem: experts < 1, top-k outside
     ///   `1...experts`, groups that do not divide the experts, kept groups outside
-    ///   `1...groups`, top-k above the experts in the kept groups, or a non-finite or
-    ///   negative epsilon or scaling factor.
+    ///   `1...groups`, top-k above the experts in the kept groups, a non-finite or negative
+    ///   epsilon or scaling factor, or renormalised raw logits as weights.
     public func validate() throws(RoutingError) {
         guard experts >= 1 else { throw .invalidExpertCount(experts) }
         guard (1...experts).contains(topK) else {
@@ -148,8 +148,11 @@ public struct RouterConfiguration: Hashable, Sendable {
         guard normalizationEpsilon.isFinite, normalizationEpsilon >= 0 else {
             throw .invalidParameter("normalization epsilon", Double(normalizationEpsilon))
         }
-        guard scalingFactor.isFinite else {
+        guard scalingFactor.isFinite, scalingFactor >= 0 else {
             throw .invalidParameter("scaling factor", Double(scalingFactor))
+        }
+        if scoring == .logits && weighting == .chosenScores && normalizesWeights {
+            throw .invalidWeighting("renormalising raw logits is undefined (they can be negative or sum to 0); use softmax-chosen weights or no renormalisation")
         }
     }
 }

@@ -14,6 +14,8 @@ public enum RoutingError: Error, Equatable, Sendable, CustomStringConvertible {
     case topKExceedsKeptExperts(Int, keptExperts: Int)
     /// A numeric parameter is out of range.
     case invalidParameter(String, Double)
+    /// The weighting cannot apply to these scores.
+    case invalidWeighting(String)
     /// A buffer holds the wrong number of elements.
     case bufferSizeMismatch(buffer: String, expected: Int, actual: Int)
     /// A buffer's element count is not a whole number of rows.
@@ -41,6 +43,8 @@ public enum RoutingError: Error, Equatable, Sendable, CustomStringConvertible {
             return "top-k \(k) is larger than the \(kept) experts in the kept groups"
         case .invalidParameter(let name, let value):
             return "\(name) must be finite and non-negative, got \(value)"
+        case .invalidWeighting(let why):
+            return why
         case .bufferSizeMismatch(let name, let expected, let actual):
             return "\(name) must hold \(expected) elements, got \(actual)"
         case .raggedBuffer(let name, let count, let row):

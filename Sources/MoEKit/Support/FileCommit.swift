@@ -13,10 +13,10 @@ public struct FileWriteError: Error, Equatable, Sendable, CustomStringConvertibl
 }
 
 /// Output files written all or nothing: each file is first written in full to a temporary
-/// file beside its destination, and only ``commit()`` renames them into place (a rename
-/// within a directory is atomic). If anything fails before that, ``discard()`` (or
-/// deinitialisation) removes the temporary files, so a failed run never leaves a partial
-/// or half-written output file.
+/// file beside its destination, and only ``commit()`` moves them into place. A destination
+/// that already exists is first moved aside; if any step fails, the files already placed
+/// are removed and the originals restored. So a failed run never leaves a partial,
+/// half-written or mixed set of output files.
 public final class FileCommit {
     private var staged: [(temporary: URL, destination: URL)] = []
 
@@ -26,23 +26,32 @@ public final class FileCommit {
 
     /// Writes `bytes` to a temporary file beside `url`.
     ///
-    /// - Throws: ``FileWriteError`` when the directory cannot be written; every file staged
-    ///   so far is discarded.
+    /// - Throws: ``FileWriteError`` when `url` is a directory, was already staged, or its
+    ///   directory cannot be written; every file staged so far is then discarded.
     public func stage(_ bytes: [UInt8], at url: URL) throws(FileWriteError) {
-        let directory = url.deletingLastPathComponent()
+        let destination = url.standardizedFileURL
+        func fail(_ reason: String) -> FileWriteError {
+            discard()
+            return FileWriteError(path: url.relativePath, reason: reason)
+        }
+        if staged.contains(where: { $0.destination == destination }) {
+            throw fail("cannot write the same file twice in one run")
+        }
+        let directory = destination.deletingLastPathComponent()
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            discard()
-            throw FileWriteError(path: url.path, reason: "cannot write file: directory \(directory.path) does not exist")
+            throw fail("cannot write file: directory \(directory.path) does not exist")
         }
-        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
+        if FileManager.default.fileExists(atPath: destination.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw fail("cannot write file: it is a directory")
+        }
+        let temporary = directory.appendingPathComponent(".\(destination.lastPathComponent).\(UUID().uuidString).tmp")
         do {
             try Data(bytes).write(to: temporary)
         } catch {
-            discard()
-            throw FileWriteError(path: url.path, reason: "cannot write file (\(NPY.reason(error)))")
+            throw fail("cannot write file (\(NPY.reason(error)))")
         }
-        staged.append((temporary, url))
+        staged.append((temporary, destination))
     }
 
     /// Writes `text` as UTF-8 to a temporary file beside `url`.
@@ -50,18 +59,36 @@ public final class FileCommit {
         try stage(Array(text.utf8), at: url)
     }
 
-    /// Renames every staged file to its destination.
+    /// Moves every staged file to its destination, all or nothing.
     ///
-    /// - Throws: ``FileWriteError`` if a rename fails; files not yet renamed are removed.
+    /// - Throws: ``FileWriteError`` if a move fails; the destinations are then as they were.
     public func commit() throws(FileWriteError) {
         defer { discard() }
-        for (i, file) in staged.enumerated() {
+        var backups: [(backup: URL, destination: URL)] = []
+        var placed: [URL] = []
+        func rollBack() {
+            for url in placed { unlink(url.path) }
+            for b in backups { rename(b.backup.path, b.destination.path) }
+        }
+        for file in staged {
+            if FileManager.default.fileExists(atPath: file.destination.path) {
+                let backup = file.destination.deletingLastPathComponent()
+                    .appendingPathComponent(".\(file.destination.lastPathComponent).\(UUID().uuidString).orig")
+                if rename(file.destination.path, backup.path) != 0 {
+                    let reason = String(cString: strerror(errno))
+                    rollBack()
+                    throw FileWriteError(path: file.destination.path, reason: "cannot replace file (\(reason))")
+                }
+                backups.append((backup, file.destination))
+            }
             if rename(file.temporary.path, file.destination.path) != 0 {
                 let reason = String(cString: strerror(errno))
-                staged.removeFirst(i)
+                rollBack()
                 throw FileWriteError(path: file.destination.path, reason: "cannot create file (\(reason))")
             }
+            placed.append(file.destination)
         }
+        for b in backups { unlink(b.backup.path) }
         staged.removeAll()
     }
 

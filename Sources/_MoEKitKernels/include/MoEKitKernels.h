@@ -57,9 +57,6 @@ int moekit_topk_finite(const float *keys, size_t n, size_t k, int32_t *indices, 
 /// summed in index order.
 void moekit_softmax_weights(const float *values, size_t k, float shift, float *weights);
 
-/// Asks the CPU to bring `bytes` bytes at `address` into cache (a hint; no effect on results).
-void moekit_prefetch(const void *address, size_t bytes);
-
 /// e^x for every x (0 below -103.97, +inf above 88.72); max relative error about 1.2e-7.
 float moekit_exp(float x);
 

@@ -102,7 +102,7 @@ struct RoutingComparison {
     var nearTieRows = 0
     var failures: [String] = []
 
-    static let keyTolerance: Float = 1e-6
+    static let keyTolerance: Float = 4e-7
     static let weightTolerance: Float = 1e-6
 
     mutating func compare(

@@ -125,7 +125,8 @@ struct RouterConfigurationTests {
                 for experts in [8, 64, 100] {
                     var logits = [Float](repeating: 0.5, count: 3 * experts)
                     logits[experts + 5] = bad
-                    let config = RouterConfiguration(experts: experts, topK: 2, scoring: scoring)
+                    let config = RouterConfiguration(experts: experts, topK: 2, scoring: scoring,
+                                                     weighting: scoring == .logits ? .softmaxOverChosen : .chosenScores)
                     #expect(throws: RoutingError.self) { try Router(config).route(logits: logits) }
                     do {
                         _ = try Router(config).route(logits: logits)

@@ -83,10 +83,32 @@ struct RouterReferenceTests {
         }
     }
 
+    @Test("Softmax scoring with every weighting, with and without a bias")
+    func softmaxWeightings() throws {
+        var g = SeededGenerator(seed: 21)
+        let bias = g.uniformFloats(count: 72, scale: 0.01)
+        for weighting in RouterConfiguration.Weighting.allCases {
+            for normalize in [true, false] {
+                for epsilon: Float in [0, 1e-20] {
+                    for withBias in [false, true] {
+                        let config = RouterConfiguration(
+                            experts: 72, topK: 5, scoring: .softmax, usesCorrectionBias: withBias,
+                            weighting: weighting, normalizesWeights: normalize, normalizationEpsilon: epsilon,
+                            scalingFactor: 2)
+                        let logits = randomLogits(120 * 72, seed: 22)
+                        expectMatches(try compareWithReference(config, tokens: 120, logits: logits, bias: withBias ? bias : nil),
+                                      "\(weighting) normalise \(normalize) eps \(epsilon) bias \(withBias)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test("Correction bias selects but does not weight, for every scoring")
     func biasOnlySelects() throws {
         for scoring in RouterConfiguration.Scoring.allCases {
             let config = RouterConfiguration(experts: 96, topK: 6, scoring: scoring, usesCorrectionBias: true,
+                                             weighting: scoring == .logits ? .softmaxOverChosen : .chosenScores,
                                              normalizationEpsilon: 1e-20, scalingFactor: 1.5)
             var g = SeededGenerator(seed: 5)
             let bias = g.uniformFloats(count: 96, scale: 0.5)

@@ -57,6 +57,23 @@ struct RouterTieTests {
         #expect(try Router(c3).route(logits: repeated).indices == [2])
     }
 
+    @Test("Different logits with equal probabilities are a tie: the lower index wins")
+    func probabilityTies() throws {
+        // 0.01 and the next float up differ by 1 ulp; their float32 probabilities are equal.
+        let a: Float = 0.01
+        let logits: [Float] = [a, a.nextUp, -5, -5, -6, -7, -8, -9]
+        #expect(try Router(.mixtral).route(logits: logits).indices == [0, 1])
+        var one = RouterConfiguration.mixtral
+        one.topK = 1
+        #expect(try Router(one).route(logits: logits).indices == [0])
+        // A zero correction bias changes nothing.
+        #expect(try Router(one, correctionBias: [Float](repeating: 0, count: 8)).route(logits: logits).indices == [0])
+        // The same through group selection by maximum probability.
+        let grouped = RouterConfiguration(experts: 4, topK: 1, scoring: .softmax,
+                                          groupLimit: .init(groups: 2, keptGroups: 1, score: .max))
+        #expect(try Router(grouped).route(logits: [a, -5, a.nextUp, -5]).indices == [0])
+    }
+
     @Test("Mixtral weights: softmax of the two chosen logits (hand-worked)")
     func mixtralByHand() throws {
         let logits: [Float] = [0.5, -1, 2, 0, 1.5, -3, 0.25, 1]
