@@ -38,6 +38,8 @@ struct BenchReport {
         out += table.render()
         out += "\nrouter / (gemm + route), median: "
         out += results.map { "T=\($0.tokens) \(Format.fixed($0.routerOverhead, 3))" }.joined(separator: ", ") + "\n"
+        out += "router / (gemm + route), min:    "
+        out += results.map { "T=\($0.tokens) \(Format.fixed($0.routerOverheadOfMinimums, 3))" }.joined(separator: ", ") + "\n"
         if let rss = peakResidentBytes() { out += "peak memory (RSS): \(Format.bytes(rss))\n" }
         return out
     }
@@ -84,6 +86,7 @@ struct BenchReport {
                     "router": stage(r.router, tokens: r.tokens),
                     "gemm_gflops": r.gemmFLOPs / r.gemm.median / 1e9,
                     "router_over_stages": r.routerOverhead,
+                    "router_over_stages_min": r.routerOverheadOfMinimums,
                 ]
             },
         ]

@@ -28,6 +28,10 @@ public struct RoutingBenchmark {
         /// The whole router's median time over the sum of the separate stages' medians;
         /// 1.0 means no hidden cost in putting them together.
         public var routerOverhead: Double { router.median / (gemm.median + route.median) }
+
+        /// The same ratio of the fastest samples, less sensitive to noise (at T = 1 the GEMM
+        /// streams the whole gate weight from memory and varies by ±10% between samples).
+        public var routerOverheadOfMinimums: Double { router.minimum / (gemm.minimum + route.minimum) }
     }
 
     /// The router under test (its configuration and correction bias).

@@ -63,9 +63,9 @@ private let RUSAGE_SELF_VALUE = RUSAGE_SELF
 
 /// Measures several functions in interleaved rounds: one warm-up call each, then
 /// `repetitions` rounds in which every function takes one timed sample (as in
-/// ``measure(repetitions:minimumSampleSeconds:_:)``). Slow drifts of the machine (another
-/// process, clock changes) then affect every function alike, so ratios between them are
-/// reliable even on a noisy machine.
+/// ``measure(repetitions:minimumSampleSeconds:_:)``, and after one untimed call when the
+/// function is short). Slow drifts of the machine (another process, clock changes) then
+/// affect every function alike, so ratios between them are reliable even on a noisy machine.
 ///
 /// - Returns: One summary per function, in the order given.
 public func measureInterleaved(
@@ -81,6 +81,9 @@ public func measureInterleaved(
     var samples = [[Double]](repeating: [], count: bodies.count)
     for _ in 0..<max(1, repetitions) {
         for (i, body) in bodies.enumerated() {
+            // A short function gets one untimed call first, so that each sample starts with
+            // its own working set in cache, not the previous function's.
+            if calls[i] > 1 { body() }
             let t0 = monotonicSeconds()
             for _ in 0..<calls[i] { body() }
             samples[i].append((monotonicSeconds() - t0) / Double(calls[i]))
