@@ -4,40 +4,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-/// Parameters by component.
-public struct ParameterBreakdown: Hashable, Sendable {
-    /// Input embedding table (`vocab · h`).
-    public var embedding: Int = 0
-    /// Attention of all layers: projections, compressors, indexers, norms, sinks.
-    public var attention: Int = 0
-    /// Dense FFN layers.
-    public var denseFFN: Int = 0
-    /// Routed experts.
-    public var routedExperts: Int = 0
-    /// Shared experts.
-    public var sharedExperts: Int = 0
-    /// Routers (and their biases).
-    public var router: Int = 0
-    /// Output head (`vocab · h`; 0 when tied to the embedding).
-    public var outputHead: Int = 0
-    /// DeepSeek-V4 hyper-connection mixing matrices (a model; see ``ModelSpec/parameterCount``).
-    public var hyperConnections: Int = 0
-
-    /// All components zero.
-    public init() {}
-
-    /// Sum of all components.
-    public var total: Int {
-        embedding + attention + denseFFN + routedExperts + sharedExperts + router + outputHead + hyperConnections
-    }
-
-    /// `(name, value)` pairs in a fixed order, for printing.
-    public var components: [(name: String, value: Int)] {
-        [("embedding", embedding), ("attention", attention), ("dense_ffn", denseFFN),
-         ("routed_experts", routedExperts), ("shared_experts", sharedExperts), ("router", router),
-         ("output_head", outputHead), ("hyper_connections", hyperConnections)]
-    }
-}
+/// Parameters by component: a ``ComponentBreakdown`` of counts.
+public typealias ParameterBreakdown = ComponentBreakdown<Int>
 
 /// Whether an active-parameter count includes the input embedding table.
 ///
