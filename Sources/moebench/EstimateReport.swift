@@ -16,20 +16,26 @@ struct EstimateReport: Encodable {
         var weights: String
         var expertWeights: String
     }
+    /// A ``ComponentBreakdown`` as a JSON object keyed by component (`dense_ffn`, …).
     struct Components: Encodable {
-        var embedding: Double, attention: Double, denseFfn: Double, routedExperts: Double
-        var sharedExperts: Double, router: Double, outputHead: Double, hyperConnections: Double
+        var values: [(name: String, value: Double)]
 
-        init(_ c: ComponentCost) {
-            embedding = c.embedding; attention = c.attention; denseFfn = c.denseFFN; routedExperts = c.routedExperts
-            sharedExperts = c.sharedExperts; router = c.router; outputHead = c.outputHead; hyperConnections = c.hyperConnections
+        init<Value>(_ breakdown: ComponentBreakdown<Value>) where Value: BinaryInteger {
+            values = breakdown.components.map { ($0.name, Double($0.value)) }
         }
-        init(_ p: ParameterBreakdown) {
-            var c = ComponentCost()
-            c.embedding = Double(p.embedding); c.attention = Double(p.attention); c.denseFFN = Double(p.denseFFN)
-            c.routedExperts = Double(p.routedExperts); c.sharedExperts = Double(p.sharedExperts); c.router = Double(p.router)
-            c.outputHead = Double(p.outputHead); c.hyperConnections = Double(p.hyperConnections)
-            self.init(c)
+        init(_ breakdown: ComponentCost) { values = breakdown.components }
+
+        struct Key: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+
+        func encode(to encoder: Encoder) throws {
+            // Keys are already snake_case; the encoder's key strategy leaves them unchanged.
+            var container = encoder.container(keyedBy: Key.self)
+            for (name, value) in values { try container.encode(value, forKey: Key(stringValue: name)) }
         }
     }
     struct Params: Encodable {
