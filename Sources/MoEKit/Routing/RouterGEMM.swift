@@ -3,8 +3,12 @@
 /// The router's linear layer: logits `[T, E]` = hidden `[T, d]` · gateᵀ, plus an optional
 /// per-expert linear bias (gpt-oss has one), in float32 on OpenBLAS.
 ///
-/// The gate weight is stored `[E, d]`, one row per expert, the `nn.Linear` layout that
-/// checkpoints store, so no transpose is ever materialised.
+/// The gate weight comes in `[E, d]`, one row per expert, the `nn.Linear` layout that
+/// checkpoints store. A transposed copy `[d, E]` is made once at initialisation: OpenBLAS's
+/// `sgemm` runs much faster on it for small batches (measured on one Zen 4 core, d = 7168,
+/// E = 384: 54 vs 34 GFLOP/s at T = 16, 68 vs 50 at T = 32, 81 vs 69 at T = 64, equal from
+/// T = 1024), while `sgemv` is fastest on the original layout (up to 3 tokens, one call
+/// each). Memory: `2·E·d` floats.
 ///
 /// > Note: the Hugging Face DeepSeek-V3 and Kimi routers run this GEMM in float32 as here;
 /// > Mixtral, Qwen3 and gpt-oss run it in bf16. Exact index comparisons with another
@@ -19,6 +23,12 @@ public struct RouterGEMM: Sendable {
     /// Optional linear bias `[E]` added to every logit row (it also affects weights, unlike
     /// a router's correction bias).
     public let gateBias: [Float]?
+    /// The gate transposed, `[d, E]` row-major (for `sgemm` on batches above
+    /// ``largestMatrixVectorBatch``).
+    let gateTransposed: [Float]
+
+    /// Batches up to this size run one `sgemv` per token on the `[E, d]` gate.
+    static let largestMatrixVectorBatch = 3
 
     /// Creates the router GEMM, checking shapes and that every weight is finite.
     ///
@@ -47,6 +57,24 @@ public struct RouterGEMM: Sendable {
         self.experts = experts
         self.gate = gate
         self.gateBias = gateBias
+        self.gateTransposed = Self.transposed(gate, rows: experts, columns: hiddenSize)
+    }
+
+    /// `matrix` `[rows, columns]` transposed to `[columns, rows]`, in 32 × 32 tiles.
+    static func transposed(_ matrix: [Float], rows: Int, columns: Int) -> [Float] {
+        [Float](unsafeUninitializedCapacity: matrix.count) { out, initialized in
+            matrix.withUnsafeBufferPointer { m in
+                let tile = 32
+                for r0 in stride(from: 0, to: rows, by: tile) {
+                    for c0 in stride(from: 0, to: columns, by: tile) {
+                        for r in r0..<min(r0 + tile, rows) {
+                            for c in c0..<min(c0 + tile, columns) { out[c * rows + r] = m[r * columns + c] }
+                        }
+                    }
+                }
+            }
+            initialized = matrix.count
+        }
     }
 
     /// FLOPs of the GEMM for `tokens` tokens: `2·T·E·d`.
@@ -61,7 +89,8 @@ public struct RouterGEMM: Sendable {
     ///
     /// - Throws: ``RoutingError/raggedBuffer(buffer:count:rowLength:)`` or
     ///   ``RoutingError/bufferSizeMismatch(buffer:expected:actual:)`` for wrong sizes.
-    /// - Complexity: `2·T·E·d` FLOPs on OpenBLAS (`sgemv` when `T == 1`); no allocation.
+    /// - Complexity: `2·T·E·d` FLOPs on OpenBLAS (one `sgemv` per token on the `[E, d]` gate
+    ///   when `T <= 3`, one `sgemm` on the `[d, E]` copy otherwise); no allocation.
     public func logits(
         hidden: UnsafeBufferPointer<Float>, into logits: UnsafeMutableBufferPointer<Float>
     ) throws(RoutingError) {
@@ -73,8 +102,19 @@ public struct RouterGEMM: Sendable {
             throw .bufferSizeMismatch(buffer: "logits", expected: tokens * experts, actual: logits.count)
         }
         guard tokens > 0, let h = hidden.baseAddress, let out = logits.baseAddress else { return }
-        gate.withUnsafeBufferPointer { w in
-            BLAS.multiplyTransposed(h, w.baseAddress!, into: out, m: tokens, n: experts, k: hiddenSize)
+        if tokens <= Self.largestMatrixVectorBatch {
+            // One sgemv per token: below 4 tokens sgemm does worse than streaming the gate
+            // once per token (2 tokens: 810 µs vs 2 × 175 µs at d = 7168, E = 384).
+            gate.withUnsafeBufferPointer { w in
+                for t in 0..<tokens {
+                    BLAS.multiplyTransposed(h + t * hiddenSize, w.baseAddress!, into: out + t * experts,
+                                            m: 1, n: experts, k: hiddenSize)
+                }
+            }
+        } else {
+            gateTransposed.withUnsafeBufferPointer { w in
+                BLAS.multiply(h, w.baseAddress!, into: out, m: tokens, n: experts, k: hiddenSize)
+            }
         }
         if let bias = gateBias {
             for t in 0..<tokens {

@@ -18,7 +18,8 @@ struct RouterGEMMTests {
         return out
     }
 
-    @Test("Matches a naive double-precision loop (sgemv at T = 1, sgemm above)", arguments: [1, 2, 7, 64])
+    @Test("Matches a naive double-precision loop (sgemv per token up to T = 3, sgemm above)",
+          arguments: [1, 2, 3, 4, 7, 64])
     func matchesNaive(tokens: Int) throws {
         let experts = 48, d = 96
         var g = SeededGenerator(seed: UInt64(tokens))
