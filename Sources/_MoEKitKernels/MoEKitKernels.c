@@ -147,27 +147,6 @@ int moekit_nonfinite(const float *x, size_t n) {
 }
 
 MOEKIT_DISPATCH
-int moekit_row_max(const float *x, size_t n, float *max) {
-    int bad = moekit_nonfinite_inline(x, n);
-    float m = x[0];
-    size_t i = 0;
-    if (n >= 16) {
-        // Explicit lanes: a float max reduction does not vectorise without fast-math.
-        moekit_f32x16 lanes;
-        memcpy(&lanes, x, sizeof lanes);
-        for (i = 16; i + 16 <= n; i += 16) {
-            moekit_f32x16 v;
-            memcpy(&v, x + i, sizeof v);
-            lanes = v > lanes ? v : lanes;
-        }
-        for (int j = 0; j < 16; j++) m = lanes[j] > m ? lanes[j] : m;
-    }
-    for (; i < n; i++) m = x[i] > m ? x[i] : m;
-    *max = m;
-    return bad;
-}
-
-MOEKIT_DISPATCH
 float moekit_exp_sum(const float *x, float shift, size_t n) {
     // Sixteen partial sums in a fixed order: vectorises without reassociation and gives
     // the same bits on every CPU.

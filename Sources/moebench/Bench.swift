@@ -43,12 +43,10 @@ extension MoEBench {
             guard repetitions >= 1 else { throw UsageError("--repetitions must be at least 1, got \(repetitions)") }
             guard (1...1024).contains(threads) else { throw UsageError("--threads must be in 1...1024, got \(threads)") }
             let config = try router.configuration(fallback: .kimiK2)
-            let largest = tokens.max() ?? 0
-            // Buffers: hidden [T, d], logits [T, E], indices and weights [T, k], gate [E, d].
-            let floats = Self.product(largest, hidden + config.experts + 2 * config.topK)
-                .flatMap { a in Self.product(config.experts, hidden).map { a + $0 } }
-            guard let floats, floats <= 4 << 30 else {
-                throw UsageError("the largest batch needs \(floats.map { Format.bytes(4 * $0) } ?? "more than 16 GiB") of buffers (the limit is 16 GiB); lower --tokens, --hidden or --experts")
+            let bytes = RoutingBenchmark.bufferBytes(configuration: config, hiddenSize: hidden,
+                                                     largestBatch: tokens.max() ?? 0)
+            guard let bytes, bytes <= Self.bufferLimit else {
+                throw UsageError("the largest batch needs \(bytes.map(Format.binaryBytes) ?? "more than 16 GiB") of buffers (the limit is 16 GiB); lower --tokens, --hidden or --experts")
             }
 
             let progress = ProgressLine()
@@ -76,11 +74,8 @@ extension MoEBench {
             config == .kimiK2
         }
 
-        /// `a · b`, or `nil` on overflow.
-        static func product(_ a: Int, _ b: Int) -> Int? {
-            let (p, overflow) = a.multipliedReportingOverflow(by: b)
-            return overflow ? nil : p
-        }
+        /// The most buffer memory a run may ask for (the machines here have 24 GiB).
+        static let bufferLimit = 16 << 30
     }
 }
 

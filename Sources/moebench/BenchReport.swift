@@ -30,7 +30,7 @@ struct BenchReport {
                 let gflops = isGEMM ? r.gemmFLOPs / t.median / 1e9 : .nan
                 table.append([
                     i == 0 ? "\(r.tokens)" : "", stage.name, Format.seconds(t.median), Format.seconds(t.minimum),
-                    Format.fixed(t.median / Double(r.tokens) * 1e9, 1), Format.count(Double(r.tokens) / t.median),
+                    Format.fixed(t.median / Double(r.tokens) * 1e9, 1), Format.rate(Double(r.tokens) / t.median),
                     isGEMM ? Format.fixed(gflops, 1) : "", isGEMM && peak > 0 ? Format.fixed(100 * gflops * 1e9 / peak, 0) + "%" : "",
                 ])
             }
@@ -40,7 +40,7 @@ struct BenchReport {
         out += results.map { "T=\($0.tokens) \(Format.fixed($0.routerOverhead, 3))" }.joined(separator: ", ") + "\n"
         out += "router / (gemm + route), min:    "
         out += results.map { "T=\($0.tokens) \(Format.fixed($0.routerOverheadOfMinimums, 3))" }.joined(separator: ", ") + "\n"
-        if let rss = peakResidentBytes() { out += "peak memory (RSS): \(Format.bytes(rss))\n" }
+        if let rss = peakResidentBytes() { out += "peak memory (RSS): \(Format.binaryBytes(rss))\n" }
         return out
     }
 

@@ -59,8 +59,8 @@ extension MoEBench {
                                "kv_bytes_per_sequence", "decode_flops", "decode_bytes_per_token", "prefill_flops"]))
                 for r in rows {
                     print(csvLine([r.model, r.attention, r.kvFormat, r.indexerFormat ?? "", r.weights, "\(r.paramsTotal)", "\(r.paramsActive)",
-                                   Humanize.plain(r.kvBytesPerSequence), Humanize.plain(r.decodeFlops),
-                                   Humanize.plain(r.decodeBytesPerToken), Humanize.plain(r.prefillFlops)]))
+                                   Format.plain(r.kvBytesPerSequence), Format.plain(r.decodeFlops),
+                                   Format.plain(r.decodeBytesPerToken), Format.plain(r.prefillFlops)]))
                 }
             case .table:
                 print("context \(n) (\(ContextLength.format(n))), batch \(batch); ratios are to \(rows[0].model); "
@@ -70,11 +70,11 @@ extension MoEBench {
                 let first = rows[0]
                 for r in rows {
                     t.append([r.model, r.attention, r.kvFormat + (r.indexerFormat.map { "+\($0)" } ?? ""),
-                              Humanize.count(Double(r.paramsTotal)), Humanize.count(Double(r.paramsActive)),
-                              Humanize.bytes(r.kvBytesPerSequence), Humanize.ratio(r.kvBytesPerSequence / first.kvBytesPerSequence),
-                              Humanize.flops(r.decodeFlops), Humanize.ratio(r.decodeFlops / first.decodeFlops),
-                              Humanize.bytes(r.decodeBytesPerToken), Humanize.ratio(r.decodeBytesPerToken / first.decodeBytesPerToken),
-                              Humanize.flops(r.prefillFlops), Humanize.ratio(r.prefillFlops / first.prefillFlops)])
+                              Format.count(Double(r.paramsTotal)), Format.count(Double(r.paramsActive)),
+                              Format.bytes(r.kvBytesPerSequence), Format.ratio(r.kvBytesPerSequence / first.kvBytesPerSequence),
+                              Format.flops(r.decodeFlops), Format.ratio(r.decodeFlops / first.decodeFlops),
+                              Format.bytes(r.decodeBytesPerToken), Format.ratio(r.decodeBytesPerToken / first.decodeBytesPerToken),
+                              Format.flops(r.prefillFlops), Format.ratio(r.prefillFlops / first.prefillFlops)])
                 }
                 print(t.render(), terminator: "")
             }

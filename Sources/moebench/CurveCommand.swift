@@ -60,7 +60,7 @@ extension MoEBench {
             let files = FileCommit()
             if let csv { try files.stage(csvText, at: URL(fileURLWithPath: csv)) }
             if let plot {
-                let label: (Double) -> String = { m.unit == "bytes" ? Humanize.bytes($0) : Humanize.flops($0) }
+                let label: (Double) -> String = { m.unit == "bytes" ? Format.bytes($0) : Format.flops($0) }
                 let chart = SVGLineChart(title: "\(m.title.components(separatedBy: " (").first ?? m.title) vs context length",
                                          xTitle: "Context length (tokens, log scale)", yTitle: m.title + ", log scale",
                                          yLabel: label, x: xs,
@@ -82,7 +82,7 @@ extension MoEBench {
             case .table:
                 print("\(m.title) against context length")
                 var t = TextTable(leftAligned: true, ["context"] + names)
-                let readable: (Double) -> String = { m.unit == "bytes" ? Humanize.bytes($0) : Humanize.flops($0) }
+                let readable: (Double) -> String = { m.unit == "bytes" ? Format.bytes($0) : Format.flops($0) }
                 for (i, x) in xs.enumerated() { t.append([ContextLength.format(x)] + values.map { readable($0[i]) }) }
                 print(t.render(), terminator: "")
             }
@@ -94,7 +94,7 @@ extension MoEBench {
         static func csv(names: [String], contexts: [Int], values: [[Double]]) -> String {
             var out = csvLine(["context"] + names) + "\n"
             for (i, x) in contexts.enumerated() {
-                out += csvLine(["\(x)"] + values.map { Humanize.plain($0[i]) }) + "\n"
+                out += csvLine(["\(x)"] + values.map { Format.plain($0[i]) }) + "\n"
             }
             return out
         }

@@ -40,7 +40,7 @@ extension MoEBench {
             case .json: print(try report.json(), terminator: "")
             case .csv:
                 print(csvLine(["key", "value"]))
-                for row in report.flatRows { print(csvLine([row.key, Humanize.plain(row.value)])) }
+                for row in report.flatRows { print(csvLine([row.key, Format.plain(row.value)])) }
             case .table: print(Self.table(report), terminator: "")
             }
         }
@@ -52,32 +52,32 @@ extension MoEBench {
             out += "layers: " + r.layerKinds.map { "\($0.count) \($0.kind)" }.joined(separator: ", ") + "\n\n"
             var t = TextTable(leftAligned: true, ["quantity", "value", "readable"])
             let rows: [(String, Double, (Double) -> String)] = [
-                ("params.total", Double(r.params.total), Humanize.count),
-                ("params.active (no embedding)", Double(r.params.active), Humanize.count),
-                ("params.active (with embedding)", Double(r.params.activeIncludingEmbedding), Humanize.count),
-                ("params.mtp (not in total)", Double(r.params.mtp), Humanize.count),
-                ("kv_cache.bytes_per_sequence", r.kvCache.bytesPerSequence, Humanize.bytes),
-                ("kv_cache.bytes_per_token", r.kvCache.bytesPerToken, Humanize.bytes),
-                ("decode.attention_flops", r.decode.attentionFlops, Humanize.flops),
-                ("decode.indexer_flops", r.decode.indexerFlops, Humanize.flops),
-                ("decode.weight_flops", r.decode.weightFlops, Humanize.flops),
-                ("decode.total_flops", r.decode.totalFlops, Humanize.flops),
-                ("decode.kv_bytes_read", r.decode.kvBytesRead, Humanize.bytes),
-                ("decode.weight_bytes_per_token (batch \(r.decode.batchSize))", r.decode.weightBytesPerToken, Humanize.bytes),
-                ("decode.bytes_read_per_token", r.decode.bytesReadPerToken, Humanize.bytes),
+                ("params.total", Double(r.params.total), Format.count),
+                ("params.active (no embedding)", Double(r.params.active), Format.count),
+                ("params.active (with embedding)", Double(r.params.activeIncludingEmbedding), Format.count),
+                ("params.mtp (not in total)", Double(r.params.mtp), Format.count),
+                ("kv_cache.bytes_per_sequence", r.kvCache.bytesPerSequence, Format.bytes),
+                ("kv_cache.bytes_per_token", r.kvCache.bytesPerToken, Format.bytes),
+                ("decode.attention_flops", r.decode.attentionFlops, Format.flops),
+                ("decode.indexer_flops", r.decode.indexerFlops, Format.flops),
+                ("decode.weight_flops", r.decode.weightFlops, Format.flops),
+                ("decode.total_flops", r.decode.totalFlops, Format.flops),
+                ("decode.kv_bytes_read", r.decode.kvBytesRead, Format.bytes),
+                ("decode.weight_bytes_per_token (batch \(r.decode.batchSize))", r.decode.weightBytesPerToken, Format.bytes),
+                ("decode.bytes_read_per_token", r.decode.bytesReadPerToken, Format.bytes),
                 ("decode.distinct_experts_per_layer", r.decode.distinctExpertsPerLayer, { String(format: "%.2f", $0) }),
-                ("prefill.attention_flops", r.prefill.attentionFlops, Humanize.flops),
-                ("prefill.weight_flops", r.prefill.weightFlops, Humanize.flops),
-                ("prefill.total_flops", r.prefill.totalFlops, Humanize.flops),
-                ("prefill.kv_bytes_written", r.prefill.kvBytesWritten, Humanize.bytes),
+                ("prefill.attention_flops", r.prefill.attentionFlops, Format.flops),
+                ("prefill.weight_flops", r.prefill.weightFlops, Format.flops),
+                ("prefill.total_flops", r.prefill.totalFlops, Format.flops),
+                ("prefill.kv_bytes_written", r.prefill.kvBytesWritten, Format.bytes),
             ]
-            for (name, value, readable) in rows { t.append([name, Humanize.plain(value), readable(value)]) }
+            for (name, value, readable) in rows { t.append([name, Format.plain(value), readable(value)]) }
             out += t.render()
             if let layers = r.layers {
                 var lt = TextTable(leftAligned: true, ["layer", "attention", "ffn", "decode FLOPs", "KV read", "KV cache", "prefill FLOPs"])
                 for l in layers {
-                    lt.append(["\(l.index)", l.attentionKind, l.ffnKind, Humanize.flops(l.decodeAttentionFlops + l.decodeWeightFlops),
-                               Humanize.bytes(l.decodeKvBytesRead), Humanize.bytes(l.kvCacheBytes), Humanize.flops(l.prefillFlops)])
+                    lt.append(["\(l.index)", l.attentionKind, l.ffnKind, Format.flops(l.decodeAttentionFlops + l.decodeWeightFlops),
+                               Format.bytes(l.decodeKvBytesRead), Format.bytes(l.kvCacheBytes), Format.flops(l.prefillFlops)])
                 }
                 out += "\n" + lt.render()
             }

@@ -31,26 +31,25 @@ enum Format {
         return text
     }
 
-    /// A large count with a metric suffix: `1.2M`, `35.6k`.
-    static func count(_ v: Double) -> String {
+    /// A rate with a metric suffix: `1.2M`, `35.6k` (tokens per second).
+    static func rate(_ v: Double) -> String {
         if v >= 1e9 { return fixed(v / 1e9, 2) + "G" }
         if v >= 1e6 { return fixed(v / 1e6, 2) + "M" }
         if v >= 1e3 { return fixed(v / 1e3, 1) + "k" }
         return fixed(v, 0)
     }
 
-    /// Bytes in binary units: `512 B`, `1.50 MiB`.
-    static func bytes(_ b: Int) -> String {
+    /// Bytes in binary units: `512 B`, `1.50 MiB` (memory sizes).
+    static func binaryBytes(_ b: Int) -> String {
         let v = Double(b)
         if b >= 1 << 30 { return fixed(v / 1_073_741_824, 2) + " GiB" }
         if b >= 1 << 20 { return fixed(v / 1_048_576, 2) + " MiB" }
         if b >= 1 << 10 { return fixed(v / 1024, 2) + " KiB" }
         return "\(b) B"
     }
-}
 
-/// Decimal SI formatting for tables (JSON and CSV always carry plain base-unit numbers).
-enum Humanize {
+    // MARK: Decimal SI units (estimator tables; 1 KB = 1,000 B)
+
     /// `70272` → `70.3 KB`, `1.2e12` → `1.20 TB` (decimal: 1 KB = 1,000 bytes).
     static func bytes(_ value: Double) -> String { si(value, unit: "B") }
 

@@ -46,17 +46,17 @@ extension MoEBench {
                 for r in rows {
                     print(csvLine([r.name, r.modelType, r.attention, "\(r.layers)", "\(r.routedExperts)", "\(r.activeExperts)",
                                    "\(r.sharedExperts)", "\(r.paramsTotal)", "\(r.paramsActive)", "\(r.maxContext)",
-                                   r.kvFormat, r.weights, Humanize.plain(r.kvBytesPer128k)]))
+                                   r.kvFormat, r.weights, Format.plain(r.kvBytesPer128k)]))
                 }
             case .table:
                 var t = TextTable(leftAligned: true, ["model", "type", "attn", "layers", "experts", "total", "active", "published",
                                    "max ctx", "weights", "KV fmt", "KV @128K"])
                 for r in rows {
                     let experts = r.routedExperts == 0 ? "dense" : "\(r.activeExperts)/\(r.routedExperts)+\(r.sharedExperts)"
-                    let published = r.publishedTotal.map { Humanize.count($0) + "/" + Humanize.count(r.publishedActive ?? 0) } ?? ""
-                    t.append([r.name, r.modelType, r.attention, "\(r.layers)", experts, Humanize.count(Double(r.paramsTotal)),
-                              Humanize.count(Double(r.paramsActive)), published, ContextLength.format(r.maxContext),
-                              r.weights, r.kvFormat, Humanize.bytes(r.kvBytesPer128k)])
+                    let published = r.publishedTotal.map { Format.count($0) + "/" + Format.count(r.publishedActive ?? 0) } ?? ""
+                    t.append([r.name, r.modelType, r.attention, "\(r.layers)", experts, Format.count(Double(r.paramsTotal)),
+                              Format.count(Double(r.paramsActive)), published, ContextLength.format(r.maxContext),
+                              r.weights, r.kvFormat, Format.bytes(r.kvBytesPer128k)])
                 }
                 print(t.render(), terminator: "")
                 print("experts: active/routed+shared; active excludes the input embedding (MoEKit's convention)")

@@ -42,20 +42,43 @@ struct BenchCommandTests {
         #expect(lines[1].hasPrefix("3,gemm,"))
     }
 
-    @Test("Bad options print one line on stderr and exit 2", arguments: [
-        ["--topk", "0"], ["--experts", "8", "--topk", "9"], ["--preset", "deepseek-v9"],
-        ["--preset", "deepseek-v3", "--experts", "100"], ["--n-group", "8", "--topk-group", "9"],
-        ["--n-group", "8"], ["--tokens", "0"], ["--tokens", "abc"], ["--hidden", "0"], ["--no-such-flag"],
-        ["--scoring", "tanh"], ["--hidden", "4611686018427387904"], ["--experts", "4611686018427387904", "--topk", "8"],
-        ["--threads", "3000000000"], ["--threads", "0"], ["--tokens", "16384k"], ["--scale=-2"],
-    ])
-    func badOptions(arguments: [String]) throws {
-        let run = try runMoebench(arguments + ["--hidden", "8", "--tokens", "1", "--no-peak"].filter { _ in !arguments.contains("--hidden") && !arguments.contains("--tokens") })
+    /// Each bad option with a fragment of the message that must name the problem. Small,
+    /// valid defaults are added for the options a case does not set, so that no case could
+    /// pass by failing for another reason (such as memory).
+    static let badOptionCases: [([String], String)] = [
+        (["--topk", "0"], "top-k must be in 1...384"),
+        (["--experts", "8", "--topk", "9"], "top-k must be in 1...8"),
+        (["--preset", "deepseek-v9"], "unknown preset 'deepseek-v9'"),
+        (["--preset", "deepseek-v3", "--experts", "100"], "n_group 8 does not divide the 100 experts"),
+        (["--n-group", "8", "--topk-group", "9"], "topk_group must be in 1...8"),
+        (["--n-group", "8"], "--n-group needs --topk-group"),
+        (["--tokens", "0"], "'0' is not a token count"),
+        (["--tokens", "abc"], "'abc' is not a token count"),
+        (["--tokens", "16385k"], "'16385k' is not a token count"),
+        (["--hidden", "0"], "--hidden must be at least 1"),
+        (["--no-such-flag"], "no-such-flag"),
+        (["--scoring", "tanh"], "tanh"),
+        (["--hidden", "4611686018427387904"], "of buffers (the limit is 16 GiB)"),
+        (["--experts", "4611686018427387904", "--topk", "8"], "of buffers (the limit is 16 GiB)"),
+        (["--tokens", "16384k", "--hidden", "7168"], "of buffers (the limit is 16 GiB)"),
+        (["--threads", "3000000000"], "--threads must be in 1...1024"),
+        (["--threads", "0"], "--threads must be in 1...1024"),
+        (["--scale=-2"], "scaling factor must be finite and non-negative"),
+    ]
+
+    @Test("Bad options print one line naming the problem on stderr and exit 2", arguments: badOptionCases)
+    func badOptions(arguments: [String], message: String) throws {
+        var all = arguments
+        for (option, value) in [("--hidden", "8"), ("--tokens", "1")] where !arguments.contains(option) {
+            all += [option, value]
+        }
+        let run = try runMoebench(all + ["--no-peak"])
         #expect(run.status == 2, "\(arguments): status \(run.status)")
         #expect(run.stdout.isEmpty)
         let lines = run.stderr.split(separator: "\n")
         #expect(lines.count == 1, "\(arguments): \(run.stderr)")
         #expect(lines.first?.hasPrefix("moebench: error: ") == true)
+        #expect(run.stderr.contains(message), "\(arguments): \(run.stderr)")
     }
 
     @Test("Unknown preset names the closest one")

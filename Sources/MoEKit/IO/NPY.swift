@@ -116,24 +116,8 @@ public enum NPY {
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw .io(path: path, reason: "cannot read file (\(Self.reason(error)))")
+            throw .io(path: path, reason: "cannot read file (\(fileErrorReason(error)))")
         }
         return try decode([UInt8](data), as: type, path: path)
-    }
-
-    /// The system's reason for a Foundation file error, in a few words.
-    static func reason(_ error: Error) -> String {
-        let ns = error as NSError
-        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(underlying.code)))
-        }
-        if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
-        switch CocoaError.Code(rawValue: ns.code) {
-        case .fileReadNoPermission, .fileWriteNoPermission: return "permission denied"
-        case .fileReadNoSuchFile, .fileNoSuchFile: return "no such file"
-        case .fileWriteOutOfSpace: return "no space left on device"
-        case .fileWriteVolumeReadOnly: return "read-only file system"
-        default: return "error \(ns.code)"
-        }
     }
 }

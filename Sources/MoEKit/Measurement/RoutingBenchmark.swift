@@ -66,6 +66,28 @@ public struct RoutingBenchmark {
         self.generator = generator
     }
 
+    /// Bytes the benchmark allocates for batches of up to `largestBatch` tokens: hidden states
+    /// `[T, d]`, logits `[T, E]`, indices and weights `[T, k]`, the gate `[E, d]` and its
+    /// transposed copy, and the bias `[E]`; `nil` if the count overflows `Int`.
+    ///
+    /// Lets a caller refuse sizes that would not fit before anything is allocated.
+    public static func bufferBytes(configuration: RouterConfiguration, hiddenSize: Int, largestBatch: Int) -> Int? {
+        func product(_ a: Int, _ b: Int) -> Int? {
+            let (p, overflow) = a.multipliedReportingOverflow(by: b)
+            return overflow ? nil : p
+        }
+        func sum(_ a: Int, _ b: Int) -> Int? {
+            let (s, overflow) = a.addingReportingOverflow(b)
+            return overflow ? nil : s
+        }
+        let e = configuration.experts, k = configuration.topK
+        guard let perToken = sum(hiddenSize, e).flatMap({ sum($0, 2 * k) }),
+              let batch = product(largestBatch, perToken),
+              let gate = product(e, hiddenSize).flatMap({ product($0, 2) }),
+              let floats = sum(batch, gate).flatMap({ sum($0, e) }) else { return nil }
+        return product(floats, 4)
+    }
+
     /// Measures every batch size in `tokenCounts`, calling `progress` before each one.
     ///
     /// - Throws: ``RoutingError`` if a token count is below 1.

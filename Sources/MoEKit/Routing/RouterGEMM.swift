@@ -6,8 +6,8 @@
 /// The gate weight comes in `[E, d]`, one row per expert, the `nn.Linear` layout that
 /// checkpoints store. A transposed copy `[d, E]` is made once at initialisation: OpenBLAS's
 /// `sgemm` runs much faster on it for small batches (measured on one Zen 4 core, d = 7168,
-/// E = 384: 54 vs 34 GFLOP/s at T = 16, 68 vs 50 at T = 32, 81 vs 69 at T = 64, equal from
-/// T = 1024), while `sgemv` is fastest on the original layout (up to 3 tokens, one call
+/// E = 384: 54 vs 34 GFLOP/s at T = 16, 68 vs 50 at T = 32, 81 vs 69 at T = 64, 92 vs 88 at
+/// T = 256), while `sgemv` is fastest on the original layout (up to 3 tokens, one call
 /// each). Memory: `2·E·d` floats.
 ///
 /// > Note: the Hugging Face DeepSeek-V3 and Kimi routers run this GEMM in float32 as here;

@@ -49,7 +49,7 @@ public final class FileCommit {
         do {
             try Data(bytes).write(to: temporary)
         } catch {
-            throw fail("cannot write file (\(NPY.reason(error)))")
+            throw fail("cannot write file (\(fileErrorReason(error)))")
         }
         staged.append((temporary, destination))
     }

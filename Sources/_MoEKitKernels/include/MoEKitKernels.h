@@ -30,9 +30,6 @@ int moekit_softmax(const float *x, float *p, size_t n);
 /// Returns 1 if any x[i] is NaN or infinite, else 0.
 int moekit_nonfinite(const float *x, size_t n);
 
-/// *max = the largest x[i] (n >= 1). Returns 1 if any x[i] is NaN or infinite, else 0.
-int moekit_row_max(const float *x, size_t n, float *max);
-
 /// The sum of e^(x[i] - shift) over the row, in a fixed order (the softmax denominator).
 float moekit_exp_sum(const float *x, float shift, size_t n);
 
