@@ -1,0 +1,97 @@
+//===--- DispatchPlan+Combine.swift - Rows into expert order and back -----===//
+
+import _MoEKitKernels
+
+extension DispatchPlan {
+    /// Copies each kept slot's hidden state into expert order: row `r` of `rows`
+    /// `[paddedLength, d]` is `hidden[permutation[r] / k]`; padding rows are zero.
+    ///
+    /// - Parameters:
+    ///   - hidden: Hidden states `[T, d]` of the dispatched batch.
+    ///   - hiddenSize: `d`.
+    ///   - rows: Output `[paddedLength, d]`.
+    /// - Throws: ``DispatchError`` if `d` is below 1 or a buffer has the wrong size.
+    /// - Complexity: O(`paddedLength·d`) copies.
+    public func gather(
+        _ hidden: UnsafeBufferPointer<Float>, hiddenSize d: Int, into rows: UnsafeMutableBufferPointer<Float>
+    ) throws(DispatchError) {
+        guard d >= 1 else { throw .invalidHiddenSize(d) }
+        try Self.check("hidden states", hidden.count, tokens * d)
+        try Self.check("gathered rows", rows.count, paddedLength * d)
+        guard let src = hidden.baseAddress, let dst = rows.baseAddress else { return }
+        let k = topK
+        permutationStorage.withUnsafeBufferPointer { perm in
+            for r in 0..<paddedLength {
+                let p = perm[r]
+                if p < 0 {
+                    (dst + r * d).update(repeating: 0, count: d)
+                } else {
+                    (dst + r * d).update(from: src + Int(p) / k * d, count: d)
+                }
+            }
+        }
+    }
+
+    /// Combines expert outputs back into token order:
+    /// `output[t] = Σ_j weights[t, j] · expertOutputs[positions[t·k + j]] (+ addend[t])`.
+    ///
+    /// The sum runs in float32 over `j = 0, 1, …, k − 1` from zero, then adds `addend`, so the
+    /// result is deterministic and the same on every CPU. A dropped slot contributes zero (a
+    /// token whose slots were all dropped gets `addend[t]`, or zero: its residual path is the
+    /// caller's).
+    ///
+    /// - Parameters:
+    ///   - expertOutputs: Expert outputs in expert order `[paddedLength, d]` (padding rows are
+    ///     never read).
+    ///   - weights: Routing weights `[T, k]`, aligned with the dispatched indices.
+    ///   - hiddenSize: `d`.
+    ///   - output: Output `[T, d]`.
+    ///   - addend: Optional `[T, d]` added after the weighted sum (shared experts' output).
+    /// - Throws: ``DispatchError`` if `d` is below 1 or a buffer has the wrong size.
+    /// - Complexity: O(`T·k·d`) multiply-adds.
+    public func combine(
+        _ expertOutputs: UnsafeBufferPointer<Float>, weights: UnsafeBufferPointer<Float>, hiddenSize d: Int,
+        into output: UnsafeMutableBufferPointer<Float>, adding addend: UnsafeBufferPointer<Float>? = nil
+    ) throws(DispatchError) {
+        guard d >= 1 else { throw .invalidHiddenSize(d) }
+        try Self.check("expert outputs", expertOutputs.count, paddedLength * d)
+        try Self.check("routing weights", weights.count, slots)
+        try Self.check("output", output.count, tokens * d)
+        if let addend { try Self.check("addend", addend.count, tokens * d) }
+        guard tokens > 0 else { return }
+        positionStorage.withUnsafeBufferPointer { pos in
+            moekit_combine(expertOutputs.baseAddress, pos.baseAddress!, weights.baseAddress!,
+                           addend?.baseAddress, tokens, topK, d, output.baseAddress!)
+        }
+    }
+
+    /// ``combine(_:weights:hiddenSize:into:adding:)`` on arrays: `[T, d]` out.
+    public func combine(_ expertOutputs: [Float], weights: [Float], hiddenSize d: Int) throws(DispatchError) -> [Float] {
+        guard d >= 1 else { throw .invalidHiddenSize(d) }
+        var output = [Float](repeating: 0, count: tokens * d)
+        try expertOutputs.withUnsafeBufferPointer { (o) throws(DispatchError) in
+            try weights.withUnsafeBufferPointer { (w) throws(DispatchError) in
+                try output.withUnsafeMutableBufferPointer { (y) throws(DispatchError) in
+                    try combine(o, weights: w, hiddenSize: d, into: y)
+                }
+            }
+        }
+        return output
+    }
+
+    /// ``gather(_:hiddenSize:into:)`` on arrays: `[paddedLength, d]` out.
+    public func gather(_ hidden: [Float], hiddenSize d: Int) throws(DispatchError) -> [Float] {
+        guard d >= 1 else { throw .invalidHiddenSize(d) }
+        var rows = [Float](repeating: 0, count: paddedLength * d)
+        try hidden.withUnsafeBufferPointer { (h) throws(DispatchError) in
+            try rows.withUnsafeMutableBufferPointer { (r) throws(DispatchError) in
+                try gather(h, hiddenSize: d, into: r)
+            }
+        }
+        return rows
+    }
+
+    private static func check(_ name: String, _ actual: Int, _ expected: Int) throws(DispatchError) {
+        guard actual == expected else { throw .bufferSizeMismatch(buffer: name, expected: expected, actual: actual) }
+    }
+}

@@ -1,0 +1,102 @@
+//===--- KernelMath.h - Building blocks shared by the kernel files -------===//
+//
+// Private to _MoEKitKernels: the clone-dispatch attribute, vector types and the inlined
+// scalar math (exp, log1p on [0, 1]) that the row kernels vectorise. The exp polynomial is
+// the classic Cephes single-precision minimax fit (degree 6 after range reduction by ln 2);
+// the scale 2^n is applied in two halves so that results in the subnormal range are rounded
+// once, not flushed.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MOEKIT_KERNEL_MATH_H
+#define MOEKIT_KERNEL_MATH_H
+
+#include <math.h>
+#include <limits.h>
+#include <stdint.h>
+#include <string.h>
+
+#pragma clang fp contract(off)
+
+#if defined(__x86_64__) && defined(__clang__) && defined(__linux__)
+#define MOEKIT_DISPATCH __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define MOEKIT_DISPATCH
+#endif
+
+typedef float moekit_f32x16 __attribute__((ext_vector_type(16)));
+typedef _Bool moekit_b16 __attribute__((ext_vector_type(16)));
+typedef int32_t moekit_i32x16 __attribute__((ext_vector_type(16)));
+
+// MARK: - Scalar building blocks (inlined into vectorised loops)
+
+static inline __attribute__((always_inline)) float moekit_bits_to_float(int32_t bits) {
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+static inline __attribute__((always_inline)) float moekit_exp_inline(float x) {
+    const float upper = 88.72283935546875f;    // ln(FLT_MAX), rounded down
+    const float lower = -103.97207641601562f;  // below this e^x rounds to 0
+    float xc = x > upper ? upper : x;
+    xc = xc < lower ? lower : xc;
+    xc = xc == xc ? xc : 0.0f;                 // NaN: keep the integer conversion defined
+    // n = round(x / ln 2) with the 1.5 * 2^23 trick (exact for |t| < 2^22).
+    float t = xc * 1.44269504088896341f;
+    float n = (t + 12582912.0f) - 12582912.0f;
+    // r = x - n ln 2 in two steps (Cody-Waite): 0.693359375 has 9 significant bits.
+    float r = xc - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * (r * r) + r + 1.0f;
+    int32_t ni = (int32_t)n;            // in [-150, 128]
+    int32_t n1 = ni >> 1;               // floor(n / 2)
+    int32_t n2 = ni - n1;
+    float s1 = moekit_bits_to_float((n1 + 127) << 23);
+    float s2 = moekit_bits_to_float((n2 + 127) << 23);
+    float y = (p * s1) * s2;
+    y = x > upper ? INFINITY : y;
+    y = x < lower ? 0.0f : y;
+    y = x == x ? y : x;                        // NaN in, NaN out
+    return y;
+}
+
+/// log(1 + e) for e in [0, 1], vectorisable. u = 1 + e is split as 2^n · m with m in
+/// [sqrt(1/2), sqrt(2)); log(m) is the Cephes single-precision polynomial in m - 1. The
+/// result is then corrected by e / (u - 1) (u - 1 is exact), which restores the accuracy
+/// that rounding 1 + e lost when e is small.
+static inline __attribute__((always_inline)) float moekit_log1p_unit(float e) {
+    float u = 1.0f + e;
+    int high = u > 1.41421356237f;
+    float m = high ? 0.5f * u : u;
+    float n = high ? 1.0f : 0.0f;
+    float x = m - 1.0f;
+    float y = x * x;
+    float p = 7.0376836292e-2f;
+    p = p * x - 1.1514610310e-1f;
+    p = p * x + 1.1676998740e-1f;
+    p = p * x - 1.2420140846e-1f;
+    p = p * x + 1.4249322787e-1f;
+    p = p * x - 1.6668057665e-1f;
+    p = p * x + 2.0000714765e-1f;
+    p = p * x - 2.4999993993e-1f;
+    p = p * x + 3.3333331174e-1f;
+    float z = p * x * y;
+    z = z + n * -2.12194440e-4f;
+    z = z - 0.5f * y;
+    float logu = (x + z) + n * 0.693359375f;
+    float d = u - 1.0f;
+    return d == 0.0f ? e : logu * (e / d);
+}
+
+/// 1 when x is NaN or ±inf: x - x is 0 for every finite x and NaN otherwise.
+static inline __attribute__((always_inline)) int moekit_is_nonfinite(float x) {
+    return !((x - x) == 0.0f);
+}
+
+#endif
