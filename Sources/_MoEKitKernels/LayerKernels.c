@@ -14,8 +14,10 @@ void moekit_swiglu(const float *gate_up, size_t rows, size_t width, float *out) 
         float *o = out + r * width;
         for (size_t i = 0; i < width; i++) {
             float x = g[i];
-            // e^-x overflows to +inf for x < -88.7: x / inf = -0, the limit of silu.
-            o[i] = (x / (1.0f + moekit_exp_inline(-x))) * u[i];
+            // sigmoid from e^-|x|, which never overflows (as moekit_sigmoid does).
+            float e = moekit_exp_inline(-fabsf(x));
+            float s = (x >= 0.0f ? 1.0f : e) / (1.0f + e);
+            o[i] = (x * s) * u[i];
         }
     }
 }

@@ -16,7 +16,7 @@ extern "C" {
 #endif
 
 /// SwiGLU over `rows` rows: out[r, i] = silu(h[r, i]) * h[r, width + i] with
-/// silu(g) = g / (1 + e^-g); `gate_up` is [rows, 2 * width], `out` is [rows, width].
+/// silu(g) = g · sigmoid(g) (sigmoid from e^-|g|, so nothing overflows); `gate_up` is [rows, 2 * width], `out` is [rows, width].
 void moekit_swiglu(const float *gate_up, size_t rows, size_t width, float *out);
 
 /// Weighted combine in a fixed order:

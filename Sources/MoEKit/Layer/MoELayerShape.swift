@@ -1,0 +1,94 @@
+//===--- MoELayerShape.swift - Sizes of one MoE layer and its memory ------===//
+
+/// The sizes of one MoE layer: hidden size, routed experts and their width, shared experts.
+///
+/// Every expert is a SwiGLU block (``SwiGLUExperts``); the shared experts run as one block of
+/// width `sharedExperts · sharedIntermediateSize`.
+public struct MoELayerShape: Hashable, Sendable {
+    /// Hidden size `d`.
+    public var hiddenSize: Int
+    /// Routed experts `E`.
+    public var experts: Int
+    /// Experts per token `k`.
+    public var topK: Int
+    /// Routed expert width `I` (`moe_intermediate_size`).
+    public var intermediateSize: Int
+    /// Shared experts `s` (0 for none).
+    public var sharedExperts: Int
+    /// Width of one shared expert.
+    public var sharedIntermediateSize: Int
+
+    /// A layer shape; the shared-expert width defaults to the routed width.
+    public init(hiddenSize: Int, experts: Int, topK: Int, intermediateSize: Int,
+                sharedExperts: Int = 0, sharedIntermediateSize: Int? = nil) {
+        self.hiddenSize = hiddenSize
+        self.experts = experts
+        self.topK = topK
+        self.intermediateSize = intermediateSize
+        self.sharedExperts = sharedExperts
+        self.sharedIntermediateSize = sharedIntermediateSize ?? intermediateSize
+    }
+
+    /// The MoE layer of a model (its `hidden_size`, `n_routed_experts`, `num_experts_per_tok`,
+    /// `moe_intermediate_size`, `n_shared_experts`).
+    ///
+    /// - Throws: ``MoELayerError/inconsistent(_:)`` for a dense model.
+    public init(model: ModelSpec) throws(MoELayerError) {
+        guard let moe = model.feedForward.moe else { throw .inconsistent("\(model.name) has no MoE layers") }
+        self.init(hiddenSize: model.hiddenSize, experts: moe.routedExperts, topK: moe.activeExperts,
+                  intermediateSize: moe.expertIntermediateSize, sharedExperts: moe.sharedExperts,
+                  sharedIntermediateSize: moe.sharedIntermediateSize)
+    }
+
+    /// The model preset behind each router preset of the same family
+    /// (``RouterConfiguration/presetNames`` → ``ModelSpec/presetNames``).
+    public static let modelPresetOfRouterPreset: [String: String] = [
+        "deepseek-v3": "deepseek-v3", "kimi-k2": "kimi-k2", "deepseek-v2": "deepseek-v2",
+        "deepseek-v4-flash": "deepseek-v4-flash", "deepseek-v4-pro": "deepseek-v4-pro",
+        "qwen3-moe": "qwen3-235b-a22b", "mixtral": "mixtral-8x7b", "gpt-oss": "gpt-oss-120b",
+    ]
+
+    /// Width of the combined shared-expert block, `s · I_shared`.
+    public var sharedWidth: Int { sharedExperts * sharedIntermediateSize }
+
+    /// Checks that every size is at least 1 (shared experts at least 0) and `k ≤ E`.
+    public func validate() throws(MoELayerError) {
+        for (name, value) in [("hidden size", hiddenSize), ("number of experts", experts), ("top-k", topK),
+                              ("expert intermediate size", intermediateSize)] where value < 1 {
+            throw .invalidSize(name, value)
+        }
+        guard topK <= experts else { throw .inconsistent("top-k \(topK) is larger than the \(experts) experts") }
+        guard sharedExperts >= 0 else { throw .invalidSize("shared experts", sharedExperts) }
+        if sharedExperts > 0, sharedIntermediateSize < 1 { throw .invalidSize("shared expert intermediate size", sharedIntermediateSize) }
+    }
+
+    /// The bytes a layer of this shape holds, and its buffers for batches of up to `tokens`
+    /// tokens, all float32.
+    public struct Memory: Hashable, Sendable {
+        /// Routed expert weights, `3·E·d·I·4`.
+        public var routedWeights: Double
+        /// Shared expert weights, `3·d·s·I_shared·4`.
+        public var sharedWeights: Double
+        /// Router gate `[E, d]` and its transposed copy, `2·E·d·4`.
+        public var routerWeights: Double
+        /// Activations and routing buffers for the largest batch.
+        public var buffers: Double
+        /// Everything, in bytes.
+        public var total: Double { routedWeights + sharedWeights + routerWeights + buffers }
+    }
+
+    /// The memory of a layer and its ``MoELayer/Workspace`` for `tokens` tokens.
+    ///
+    /// Buffers: per token hidden, output and shared output `3·d`, logits `E`, indices and
+    /// weights `2k`, shared activations `3·s·I_shared`; per dispatched row (`T·k` plus up to
+    /// `E·(block − 1)` padding) the gathered input and expert output `2·d`, gate/up output `2I`
+    /// and activation `I`, plus the permutation; all 4 bytes each.
+    public func memory(tokens: Int, options: DispatchOptions = DispatchOptions()) -> Memory {
+        let (d, e, k, i) = (Double(hiddenSize), Double(experts), Double(topK), Double(intermediateSize))
+        let t = Double(tokens), s = Double(sharedWidth)
+        let rows = t * k + e * Double(max(0, options.blockSize - 1))
+        let buffers = t * (3 * d + e + 2 * k + 3 * s + k) + rows * (2 * d + 3 * i + 1)
+        return Memory(routedWeights: 12 * e * d * i, sharedWeights: 12 * d * s, routerWeights: 8 * e * d,
+                      buffers: 4 * buffers)
+    }
+}
