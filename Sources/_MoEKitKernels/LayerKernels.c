@@ -1,9 +1,9 @@
 //===--- LayerKernels.c - SwiGLU and combine for the MoE layer forward ----===//
 //
-// See MoEKitLayerKernels.h.
+// See MoEKitKernels.h.
 //
 //===----------------------------------------------------------------------===//
-#include "MoEKitLayerKernels.h"
+#include "MoEKitKernels.h"
 #include "KernelMath.h"
 
 MOEKIT_DISPATCH

@@ -65,18 +65,8 @@ struct BenchReport {
                 "repetitions": t.repetitions, "calls_per_sample": t.callsPerSample,
             ]
         }
-        var router: [String: Any] = [
-            "experts": config.experts, "topk": config.topK, "scoring": config.scoring.rawValue,
-            "correction_bias": config.usesCorrectionBias, "weights": config.weighting.rawValue,
-            "normalize": config.normalizesWeights, "scale": Double(config.scalingFactor),
-        ]
-        if let g = config.groupLimit {
-            router["n_group"] = g.groups
-            router["topk_group"] = g.keptGroups
-            router["group_score"] = g.score.rawValue
-        }
         var object: [String: Any] = [
-            "router": router, "hidden": hidden, "threads": threads, "repetitions": repetitions,
+            "router": config.jsonObject, "hidden": hidden, "threads": threads, "repetitions": repetitions,
             "sgemm_peak_gflops": peak / 1e9, "blas": BLAS.configuration,
             "results": results.map { r -> [String: Any] in
                 [
@@ -94,5 +84,22 @@ struct BenchReport {
         if let rss = peakResidentBytes() { object["peak_rss_bytes"] = rss }
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
         return String(decoding: data, as: UTF8.self)
+    }
+}
+
+extension RouterConfiguration {
+    /// The router's settings as a JSON object (bench and layer reports).
+    var jsonObject: [String: Any] {
+        var router: [String: Any] = [
+            "experts": experts, "topk": topK, "scoring": scoring.rawValue,
+            "correction_bias": usesCorrectionBias, "weights": weighting.rawValue,
+            "normalize": normalizesWeights, "scale": Double(scalingFactor),
+        ]
+        if let g = groupLimit {
+            router["n_group"] = g.groups
+            router["topk_group"] = g.keptGroups
+            router["group_score"] = g.score.rawValue
+        }
+        return router
     }
 }

@@ -26,7 +26,7 @@ public enum MoELayerError: Error, Equatable, Sendable, CustomStringConvertible {
         case .inconsistent(let why):
             return why
         case .insufficientMemory(let required, let available, let breakdown):
-            return "the layer needs \(formatBytes(required)) (\(breakdown)) but \(formatBytes(available)) of memory is available"
+            return "the layer needs \(formatBytes(Double(required))) (\(breakdown)) but \(formatBytes(Double(available))) of memory is available"
         case .routing(let e):
             return e.description
         case .dispatch(let e):
@@ -36,11 +36,11 @@ public enum MoELayerError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 /// Bytes in decimal units with three significant digits: `67.6 GB`.
-func formatBytes(_ bytes: Int) -> String {
-    let units = ["B", "kB", "MB", "GB", "TB", "PB"]
-    var value = Double(bytes), unit = 0
+func formatBytes(_ bytes: Double) -> String {
+    let units = ["B", "kB", "MB", "GB", "TB", "PB", "EB"]
+    var value = bytes, unit = 0
     while value >= 999.5 && unit < units.count - 1 { value /= 1000; unit += 1 }
-    if unit == 0 { return "\(bytes) B" }
+    if unit == 0 { return "\(Int(bytes)) B" }
     let digits = value >= 99.95 ? 0 : value >= 9.995 ? 1 : 2
     return String(format: "%.\(digits)f %@", value, units[unit])
 }

@@ -1,7 +1,7 @@
 //===--- MoEKitKernels.h - Row kernels behind MoEKit's routers ------------===//
 //
-// Internal module of MoEKit: no stable API. Every function works on one row of
-// `n` contiguous float32 values and allocates nothing. On x86-64 each kernel is
+// Internal module of MoEKit: no stable API. The routing functions work on one row of
+// `n` contiguous float32 values; no function allocates. On x86-64 each kernel is
 // compiled for x86-64-v4 (AVX-512), x86-64-v3 (AVX2) and the baseline, and the
 // dynamic loader picks the best clone for the CPU (`target_clones`). Floating-point
 // contraction is off, so every clone returns bit-identical results.
@@ -56,6 +56,21 @@ void moekit_softmax_weights(const float *values, size_t k, float shift, float *w
 
 /// e^x for every x (0 below -103.97, +inf above 88.72); max relative error about 1.2e-7.
 float moekit_exp(float x);
+
+// MARK: - MoE layer forward (LayerKernels.c)
+
+/// SwiGLU over `rows` rows: out[r, i] = silu(h[r, i]) * h[r, width + i] with
+/// silu(g) = g · sigmoid(g) (sigmoid from e^-|g|, so nothing overflows); `gate_up` is [rows, 2 * width], `out` is [rows, width].
+void moekit_swiglu(const float *gate_up, size_t rows, size_t width, float *out);
+
+/// Weighted combine in a fixed order:
+/// y[t, :] = (sum over j = 0, 1, ..., k - 1 of weights[t*k + j] * rows[positions[t*k + j], :])
+///           + addend[t, :]
+/// accumulated in float32, j ascending, starting from 0. A slot whose position is negative
+/// (dropped) contributes nothing. `addend` may be null (then nothing is added).
+/// `rows` is [*, d], `positions` and `weights` are [tokens, k], `y` and `addend` [tokens, d].
+void moekit_combine(const float *rows, const int32_t *positions, const float *weights,
+                    const float *addend, size_t tokens, size_t k, size_t d, float *y);
 
 #ifdef __cplusplus
 }

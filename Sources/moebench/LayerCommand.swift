@@ -1,0 +1,106 @@
+//===--- LayerCommand.swift - moebench layer: a whole MoE layer on this CPU ===//
+
+import ArgumentParser
+import Foundation
+import MoEKit
+
+extension MoEBench {
+    struct Layer: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Measure a whole MoE layer forward pass on this CPU, stage by stage.",
+            discussion: """
+                Float32 SwiGLU experts with seeded random weights on OpenBLAS (one GEMM per \
+                expert group), the model's router, dispatch, shared experts and combine. The \
+                sizes come from --preset's model (default kimi-k2) unless overridden; a full \
+                Kimi K2 layer needs 68 GB in float32, so pass smaller sizes (e.g. --experts 64 \
+                --hidden 1024). Sizes that would not fit in the available memory are refused \
+                before anything is allocated.
+                """)
+
+        @OptionGroup var router: RouterOptions
+
+        @Option(help: "Hidden size d (default: the preset model's).")
+        var hidden: Int?
+
+        @Option(name: .customLong("moe-intermediate"), help: "Width I of each routed expert (default: the preset model's).")
+        var moeIntermediate: Int?
+
+        @Option(name: .customLong("shared-experts"), help: "Shared experts (default: the preset model's; 0 for none).")
+        var sharedExperts: Int?
+
+        @Option(name: .customLong("shared-intermediate"), help: "Width of each shared expert (default: --moe-intermediate).")
+        var sharedIntermediate: Int?
+
+        @Option(help: "Comma-separated tokens per batch.", transform: parseTokenList)
+        var tokens: [Int] = [256]
+
+        @Option(name: .customLong("block-size"), help: "Pad each expert's rows to a multiple of this (GPU grouped GEMMs).")
+        var blockSize = 1
+
+        @Option(name: .customLong("capacity-factor"), help: "Keep at most ceil(f·T·k/E) slots per expert; the rest are dropped.")
+        var capacityFactor: Double?
+
+        @Option(help: "Timed forward passes per batch size.")
+        var repetitions = 5
+
+        @Option(help: "Threads for OpenBLAS and routing.")
+        var threads = 1
+
+        @Option(help: "Seed of the random weights and inputs.")
+        var seed: UInt64 = 0x4D6F_454B_6974
+
+        @Option(help: "Output: table, json or csv.")
+        var format: OutputFormat = .table
+
+        @Flag(help: "Skip the peak sgemm measurement (reported as 0).")
+        var noPeak = false
+
+        func run() throws {
+            guard repetitions >= 1 else { throw UsageError("--repetitions must be at least 1, got \(repetitions)") }
+            guard (1...1024).contains(threads) else { throw UsageError("--threads must be in 1...1024, got \(threads)") }
+            let presetName = router.preset ?? "kimi-k2"
+            let config = try router.configuration(fallback: .kimiK2)
+            guard let modelName = MoELayerShape.modelPresetOfRouterPreset[presetName.lowercased()] else {
+                throw UsageError("no model sizes for preset '\(presetName)'")
+            }
+            var shape = try MoELayerShape(model: ModelSpec.preset(named: modelName))
+            shape.experts = config.experts
+            shape.topK = config.topK
+            if let hidden { shape.hiddenSize = hidden }
+            if let moeIntermediate { shape.intermediateSize = moeIntermediate; shape.sharedIntermediateSize = moeIntermediate }
+            if let sharedExperts { shape.sharedExperts = sharedExperts }
+            if let sharedIntermediate { shape.sharedIntermediateSize = sharedIntermediate }
+            let options = DispatchOptions(blockSize: blockSize, capacityFactor: capacityFactor)
+
+            let progress = ProgressLine()
+            progress.show("building the layer (seeded float32 weights)…")
+            let benchmark: MoELayerBenchmark
+            do {
+                benchmark = try MoELayerBenchmark(shape: shape, router: config, dispatchOptions: options,
+                                                  largestBatch: tokens.max() ?? 1, repetitions: repetitions,
+                                                  threads: threads, seed: seed)
+            } catch let error {
+                progress.clear()
+                if case .insufficientMemory = error {
+                    throw UsageError("\(error); lower --experts, --hidden or --moe-intermediate")
+                }
+                throw error
+            }
+            progress.show("measuring peak sgemm (2048³)…")
+            let peak = noPeak ? 0 : RoutingBenchmark.peakSGEMM(threads: threads)
+            let results = try benchmark.run(tokenCounts: tokens) { i, t in
+                progress.show("[\(i + 1)/\(tokens.count)] tokens=\(t)…")
+            }
+            progress.clear()
+
+            let report = LayerReport(preset: presetName, config: config, shape: benchmark.layer.shape, requested: shape,
+                                     options: options, memory: shape.memory(tokens: tokens.max() ?? 1, options: options),
+                                     threads: threads, repetitions: repetitions, peak: peak, results: results)
+            switch format {
+            case .json: print(try report.json())
+            case .csv: print(report.csv(), terminator: "")
+            case .table: print(report.table(), terminator: "")
+            }
+        }
+    }
+}
