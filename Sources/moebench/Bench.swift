@@ -7,7 +7,7 @@ import MoEKit
 extension MoEBench {
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Measure the router GEMM, routing from logits and the whole router on this CPU.",
+            abstract: "Measure the router GEMM, routing, the whole router, dispatch and combine on this CPU.",
             discussion: """
                 Seeded random inputs; for each batch size, one warm-up then --repetitions timed \
                 samples per stage (short stages repeat inside a sample). Reports median and min \

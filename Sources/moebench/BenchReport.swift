@@ -14,7 +14,7 @@ struct BenchReport {
     var results: [RoutingBenchmark.Measurement]
 
     nonisolated(unsafe) private static let stages: [(name: String, time: KeyPath<RoutingBenchmark.Measurement, TimingSummary>)] = [
-        ("gemm", \.gemm), ("route", \.route), ("router", \.router),
+        ("gemm", \.gemm), ("route", \.route), ("router", \.router), ("dispatch", \.dispatch), ("combine", \.combine),
     ]
 
     func table() -> String {
@@ -40,6 +40,9 @@ struct BenchReport {
         out += results.map { "T=\($0.tokens) \(Format.fixed($0.routerOverhead, 3))" }.joined(separator: ", ") + "\n"
         out += "router / (gemm + route), min:    "
         out += results.map { "T=\($0.tokens) \(Format.fixed($0.routerOverheadOfMinimums, 3))" }.joined(separator: ", ") + "\n"
+        if let chunk = results.last?.combineChunk {
+            out += "combine: expert outputs [T·k, \(hidden)] float32 into [T, \(hidden)], in chunks of \(chunk) tokens\n"
+        }
         if let rss = peakResidentBytes() { out += "peak memory (RSS): \(Format.binaryBytes(rss))\n" }
         return out
     }
@@ -74,6 +77,9 @@ struct BenchReport {
                     "gemm": stage(r.gemm, tokens: r.tokens),
                     "route": stage(r.route, tokens: r.tokens),
                     "router": stage(r.router, tokens: r.tokens),
+                    "dispatch": stage(r.dispatch, tokens: r.tokens),
+                    "combine": stage(r.combine, tokens: r.tokens),
+                    "combine_chunk_tokens": r.combineChunk,
                     "gemm_gflops": r.gemmFLOPs / r.gemm.median / 1e9,
                     "router_over_stages": r.routerOverhead,
                     "router_over_stages_min": r.routerOverheadOfMinimums,

@@ -58,7 +58,7 @@ public struct MoELayerShape: Hashable, Sendable {
             throw .invalidSize(name, value)
         }
         guard topK <= experts else { throw .inconsistent("top-k \(topK) is larger than the \(experts) experts") }
-        guard sharedExperts >= 0 else { throw .invalidSize("shared experts", sharedExperts) }
+        guard sharedExperts >= 0 else { throw .inconsistent("number of shared experts must be at least 0, got \(sharedExperts)") }
         if sharedExperts > 0, sharedIntermediateSize < 1 { throw .invalidSize("shared expert intermediate size", sharedIntermediateSize) }
     }
 

@@ -1,9 +1,17 @@
 //===--- RoutingBenchmark.swift - Router GEMM, routing and both, measured --===//
 
-/// Measures the three stages of an MoE router on this CPU with seeded random inputs:
+/// Measures the stages of an MoE router on this CPU with seeded random inputs:
 /// the router GEMM (hidden `[T, d]` · gateᵀ `[d, E]`), routing from logits (scoring,
-/// correction bias, group limit, top-k, weights), and the whole router (both, through
-/// ``Router/route(hidden:gemm:logits:indices:weights:threads:)``).
+/// correction bias, group limit, top-k, weights), the whole router (both, through
+/// ``Router/route(hidden:gemm:logits:indices:weights:threads:)``), and the two steps that
+/// follow it in an MoE layer: dispatch (``DispatchPlan/dispatch(indices:topK:)`` on the routed
+/// indices) and combine (``DispatchPlan/combine(_:weights:hiddenSize:into:adding:)`` of expert
+/// outputs `[T·k, d]` into `[T, d]`).
+///
+/// Combine runs over the whole batch in chunks of ``combineChunk(topK:hiddenSize:)`` tokens,
+/// each with its own dispatch, so that the expert-output buffer stays within 128 MiB
+/// (`T·k·d` floats would be 896 MiB at T = 4096, k = 8, d = 7168); a chunk's 112 MiB still
+/// streams from memory, so the time per token is the unchunked one.
 ///
 /// Inputs are uniform: hidden states in `[-1, 1)` (variance 1/3), the gate in
 /// `[-3, 3)/sqrt(d)` (variance 3/d), so logits have unit variance; a correction bias, when
@@ -19,6 +27,12 @@ public struct RoutingBenchmark {
         public var route: TimingSummary
         /// GEMM and routing in one call.
         public var router: TimingSummary
+        /// The counting-sort dispatch of the routed `T·k` slots.
+        public var dispatch: TimingSummary
+        /// The weighted combine of `T·k` expert-output rows of width `d` into `[T, d]`.
+        public var combine: TimingSummary
+        /// Tokens per combine chunk.
+        public var combineChunk: Int
         /// FLOPs of one GEMM, `2·T·E·d`.
         public var gemmFLOPs: Double
 
@@ -72,6 +86,12 @@ public struct RoutingBenchmark {
     ///
     /// Lets a caller refuse sizes that would not fit before anything is allocated.
     public static func bufferBytes(configuration: RouterConfiguration, hiddenSize: Int, largestBatch: Int) -> Int? {
+        let k = configuration.topK
+        let chunk = min(largestBatch, combineChunk(topK: k, hiddenSize: hiddenSize))
+        // Combine: expert outputs of one chunk and the output [T, d]; dispatch: positions and
+        // permutation [T·k] (Int32, counted as floats).
+        let combine = Double(chunk) * Double(k) * Double(hiddenSize) + Double(largestBatch) * (Double(hiddenSize) + 2 * Double(k))
+        guard combine < 1e17 else { return nil }
         func product(_ a: Int, _ b: Int) -> Int? {
             let (p, overflow) = a.multipliedReportingOverflow(by: b)
             return overflow ? nil : p
@@ -80,18 +100,29 @@ public struct RoutingBenchmark {
             let (s, overflow) = a.addingReportingOverflow(b)
             return overflow ? nil : s
         }
-        let e = configuration.experts, k = configuration.topK
+        let e = configuration.experts
         guard let perToken = sum(hiddenSize, e).flatMap({ sum($0, 2 * k) }),
               let batch = product(largestBatch, perToken),
               let gate = product(e, hiddenSize).flatMap({ product($0, 2) }),
-              let floats = sum(batch, gate).flatMap({ sum($0, e) }) else { return nil }
+              let floats = sum(batch, gate).flatMap({ sum($0, e) }).flatMap({ sum($0, Int(combine)) }) else { return nil }
         return product(floats, 4)
+    }
+
+    /// Tokens per combine chunk: the largest power of two whose expert outputs `[chunk·k, d]`
+    /// fit in 128 MiB (at least 1).
+    public static func combineChunk(topK: Int, hiddenSize: Int) -> Int {
+        let budget = 128 << 20
+        let (rows, overflow) = max(1, topK).multipliedReportingOverflow(by: max(1, hiddenSize))
+        guard !overflow, rows <= budget / 4 else { return 1 }
+        var chunk = 1
+        while chunk * 2 * rows * 4 <= budget { chunk *= 2 }
+        return chunk
     }
 
     /// Measures every batch size in `tokenCounts`, calling `progress` before each one.
     ///
     /// - Throws: ``RoutingError`` if a token count is below 1.
-    /// - Complexity: Allocates `max(T)·(d + E + 2k)` floats once.
+    /// - Complexity: Allocates ``bufferBytes(configuration:hiddenSize:largestBatch:)`` once.
     public mutating func run(
         tokenCounts: [Int], progress: (_ index: Int, _ tokens: Int) -> Void = { _, _ in }
     ) throws(RoutingError) -> [Measurement] {
@@ -104,8 +135,18 @@ public struct RoutingBenchmark {
         let logits = UnsafeMutableBufferPointer<Float>.allocate(capacity: largest * e)
         let indices = UnsafeMutableBufferPointer<Int32>.allocate(capacity: largest * k)
         let weights = UnsafeMutableBufferPointer<Float>.allocate(capacity: largest * k)
-        defer { hidden.deallocate(); logits.deallocate(); indices.deallocate(); weights.deallocate() }
+        let chunk = Swift.min(largest, Self.combineChunk(topK: k, hiddenSize: d))
+        let expertOutputs = UnsafeMutableBufferPointer<Float>.allocate(capacity: chunk * k * d)
+        let combined = UnsafeMutableBufferPointer<Float>.allocate(capacity: largest * d)
+        defer {
+            for buffer in [hidden, logits, weights, expertOutputs, combined] { buffer.deallocate() }
+            indices.deallocate()
+        }
         generator.fill(hidden)
+        generator.fill(expertOutputs)
+        combined.initialize(repeating: 0)
+        var plan: DispatchPlan
+        do { plan = try DispatchPlan(experts: e) } catch { throw .invalidExpertCount(e) }
 
         let savedThreads = BLAS.threads
         BLAS.threads = threads
@@ -121,15 +162,34 @@ public struct RoutingBenchmark {
             let (gemm, router, threads) = (self.gemm, self.router, self.threads)
             // One checked call of the whole router: the timed calls below cannot fail after it.
             try router.route(hidden: h, gemm: gemm, logits: l, indices: ix, weights: w, threads: threads)
-            // Interleaved, so that the three stages see the same machine state.
+            // One dispatch per combine chunk of the routed indices, made before timing.
+            let chunks = stride(from: 0, to: t, by: chunk).map { $0..<Swift.min(t, $0 + chunk) }
+            var chunkPlans: [DispatchPlan] = []
+            for range in chunks {
+                var p = plan
+                try? p.dispatch(indices: UnsafeBufferPointer(rebasing: ix[(range.lowerBound * k)..<(range.upperBound * k)]), topK: k)
+                chunkPlans.append(p)
+            }
+            let (outputs, y) = (UnsafeBufferPointer(expertOutputs), combined)
+            // Interleaved, so that the stages see the same machine state.
             let times = measureInterleaved(repetitions: repetitions, [
                 { _ = try? gemm.logits(hidden: h, into: l) },
                 { _ = try? router.route(logits: UnsafeBufferPointer(l), indices: ix, weights: w, threads: threads) },
                 { _ = try? router.route(hidden: h, gemm: gemm, logits: l, indices: ix, weights: w, threads: threads) },
+                { try? plan.dispatch(indices: UnsafeBufferPointer(ix), topK: k) },
+                {
+                    for (range, p) in zip(chunks, chunkPlans) {
+                        try? p.combine(
+                            UnsafeBufferPointer(rebasing: outputs[0..<(p.paddedLength * d)]),
+                            weights: UnsafeBufferPointer(rebasing: w[(range.lowerBound * k)..<(range.upperBound * k)]),
+                            hiddenSize: d,
+                            into: UnsafeMutableBufferPointer(rebasing: y[(range.lowerBound * d)..<(range.upperBound * d)]))
+                    }
+                },
             ])
             results.append(Measurement(
-                tokens: t, gemm: times[0], route: times[1], router: times[2],
-                gemmFLOPs: gemm.flops(tokens: t)))
+                tokens: t, gemm: times[0], route: times[1], router: times[2], dispatch: times[3], combine: times[4],
+                combineChunk: Swift.min(t, chunk), gemmFLOPs: gemm.flops(tokens: t)))
         }
         return results
     }
