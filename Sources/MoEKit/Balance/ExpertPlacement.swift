@@ -95,6 +95,11 @@ public struct ExpertPlacement: Hashable, Sendable {
     /// - Complexity: O(*T* · *k* + *E* + *R*).
     public func tokensPerRank(indices: UnsafeBufferPointer<Int32>, topK: Int) throws(LoadBalanceError) -> [Int] {
         _ = try LoadStatistics.count(indices: indices, topK: topK, experts: experts)   // validates
+        return tokensPerRank(validatedIndices: indices, topK: topK)
+    }
+
+    /// Tokens per rank of indices already checked by ``LoadStatistics``.
+    func tokensPerRank(validatedIndices indices: UnsafeBufferPointer<Int32>, topK: Int) -> [Int] {
         var received = [Int](repeating: 0, count: ranks)
         var lastToken = [Int](repeating: -1, count: ranks)
         for (p, value) in indices.enumerated() {

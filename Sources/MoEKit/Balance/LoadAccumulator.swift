@@ -66,7 +66,7 @@ public struct LoadAccumulator: Sendable {
     @discardableResult
     public mutating func add(indices: UnsafeBufferPointer<Int32>) throws(LoadBalanceError) -> LoadStatistics {
         let batch = try LoadStatistics(indices: indices, topK: topK, experts: experts)
-        let received = try placement.map { (p) throws(LoadBalanceError) in try p.tokensPerRank(indices: indices, topK: topK) }
+        let received = placement?.tokensPerRank(validatedIndices: indices, topK: topK)
         try merge(batch, received: received)
         return batch
     }
