@@ -22,6 +22,15 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "LayerBenchmarks",
+            dependencies: [
+                .product(name: "MoEKit", package: "MoEKit"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/LayerBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "EstimationBenchmarks",
             dependencies: [
                 .product(name: "MoEKit", package: "MoEKit"),
