@@ -32,7 +32,8 @@ struct LayerReport {
         var out = "moebench layer: MoE layer forward on this CPU (OpenBLAS \(BLAS.coreName), \(threads) thread\(threads == 1 ? "" : "s"), float32)\n"
         out += "layer: \(preset): \(layerLine)\n"
         out += "router: \(config.summary)\n"
-        out += "memory: routed experts \(Format.bytes(memory.routedWeights)), shared \(Format.bytes(memory.sharedWeights)), router \(Format.bytes(memory.routerWeights)), buffers \(Format.bytes(memory.buffers))\n"
+        let shared = memory.sharedWeights > 0 ? ", shared \(Format.bytes(memory.sharedWeights))" : ""
+        out += "memory (float32): routed experts \(Format.bytes(memory.routedWeights))\(shared), router \(Format.bytes(memory.routerWeights)), buffers \(Format.bytes(memory.buffers))\n"
         if peak > 0 { out += "peak sgemm: \(Format.fixed(peak / 1e9, 1)) GFLOP/s (2048³, best of 3)\n" }
         for r in results {
             let active = r.rowsPerExpert.filter { $0 > 0 }
