@@ -13,8 +13,9 @@ extension DispatchPlan {
     /// - Throws: ``DispatchError`` if `d` is below 1 or a buffer has the wrong size.
     /// - Complexity: O(`paddedLength·d`) copies.
     public func gather(
-        _ hidden: UnsafeBufferPointer<Float>, hiddenSize d: Int, into rows: UnsafeMutableBufferPointer<Float>
+        _ hidden: UnsafeBufferPointer<Float>, hiddenSize: Int, into rows: UnsafeMutableBufferPointer<Float>
     ) throws(DispatchError) {
+        let d = hiddenSize
         guard d >= 1 else { throw .invalidHiddenSize(d) }
         try Self.check("hidden states", hidden.count, tokens * d)
         try Self.check("gathered rows", rows.count, paddedLength * d)
@@ -50,9 +51,10 @@ extension DispatchPlan {
     /// - Throws: ``DispatchError`` if `d` is below 1 or a buffer has the wrong size.
     /// - Complexity: O(`T·k·d`) multiply-adds.
     public func combine(
-        _ expertOutputs: UnsafeBufferPointer<Float>, weights: UnsafeBufferPointer<Float>, hiddenSize d: Int,
+        _ expertOutputs: UnsafeBufferPointer<Float>, weights: UnsafeBufferPointer<Float>, hiddenSize: Int,
         into output: UnsafeMutableBufferPointer<Float>, adding addend: UnsafeBufferPointer<Float>? = nil
     ) throws(DispatchError) {
+        let d = hiddenSize
         guard d >= 1 else { throw .invalidHiddenSize(d) }
         try Self.check("expert outputs", expertOutputs.count, paddedLength * d)
         try Self.check("routing weights", weights.count, slots)

@@ -33,6 +33,9 @@ public struct SwiGLUExperts: Sendable {
     ///   - gate: `gate_proj` of every expert, `[E, I, d]`.
     ///   - up: `up_proj`, `[E, I, d]`.
     ///   - down: `down_proj`, `[E, d, I]`.
+    ///   - experts: `E`.
+    ///   - hiddenSize: `d`.
+    ///   - intermediateSize: `I`.
     /// - Throws: ``MoELayerError`` for a size below 1 or a buffer of the wrong size.
     /// - Complexity: O(`E·d·I`) to transpose.
     public init(gate: [Float], up: [Float], down: [Float], experts: Int, hiddenSize: Int,

@@ -66,8 +66,16 @@ public struct MoELayerBenchmark {
     /// Builds the layer with seeded random weights, after checking that it and its buffers
     /// for `largestBatch` tokens fit in memory.
     ///
-    /// - Parameter availableMemory: Bytes the layer may use; ``SystemMemory/availableBytes`` by
-    ///   default. `nil` skips the check.
+    /// - Parameters:
+    ///   - shape: The layer's sizes.
+    ///   - router: Its routing; `E` and `k` must match `shape`.
+    ///   - dispatchOptions: Block padding and capacity.
+    ///   - largestBatch: The most tokens any measured batch has (sizes the buffers).
+    ///   - repetitions: Timed forward passes per batch size.
+    ///   - threads: OpenBLAS and routing threads.
+    ///   - seed: Seed of the weights and inputs.
+    ///   - availableMemory: Bytes the layer may use; ``SystemMemory/availableBytes`` by
+    ///     default. `nil` skips the check.
     /// - Throws: ``MoELayerError/insufficientMemory(required:available:breakdown:)`` naming the
     ///   bytes needed, or ``MoELayerError`` for an invalid shape or router.
     public init(shape: MoELayerShape, router: RouterConfiguration, dispatchOptions: DispatchOptions = DispatchOptions(),
