@@ -23,25 +23,12 @@ extension MoEBench {
         @Option(help: "Comma-separated tokens per batch.", transform: parseTokenList)
         var tokens: [Int] = [1, 16, 256, 4096]
 
-        @Option(help: "Timed samples per stage and batch size.")
-        var repetitions = 5
-
-        @Option(help: "Threads for OpenBLAS and routing (the 2 vCPUs here share one core's FP units).")
-        var threads = 1
-
-        @Option(help: "Seed of the random inputs.")
-        var seed: UInt64 = 0x4D6F_454B_6974
-
-        @Option(help: "Output: table, json or csv.")
-        var format: OutputFormat = .table
-
-        @Flag(help: "Skip the peak sgemm measurement (reported as 0).")
-        var noPeak = false
+        @OptionGroup var measurement: MeasurementOptions
 
         func run() throws {
             guard hidden >= 1 else { throw UsageError("--hidden must be at least 1, got \(hidden)") }
-            guard repetitions >= 1 else { throw UsageError("--repetitions must be at least 1, got \(repetitions)") }
-            guard (1...1024).contains(threads) else { throw UsageError("--threads must be in 1...1024, got \(threads)") }
+            try measurement.check()
+            let (repetitions, threads, seed, format) = (measurement.repetitions, measurement.threads, measurement.seed, measurement.format)
             let config = try router.configuration(fallback: .kimiK2)
             let bytes = RoutingBenchmark.bufferBytes(configuration: config, hiddenSize: hidden,
                                                      largestBatch: tokens.max() ?? 0)
@@ -54,7 +41,7 @@ extension MoEBench {
                 configuration: config, hiddenSize: hidden, repetitions: repetitions,
                 threads: threads, seed: seed)
             progress.show("measuring peak sgemm (2048³)…")
-            let peak = noPeak ? 0 : RoutingBenchmark.peakSGEMM(threads: threads)
+            let peak = measurement.noPeak ? 0 : RoutingBenchmark.peakSGEMM(threads: threads)
             let results = try benchmark.run(tokenCounts: tokens) { i, t in
                 progress.show("[\(i + 1)/\(tokens.count)] tokens=\(t)…")
             }

@@ -40,24 +40,11 @@ extension MoEBench {
         @Option(name: .customLong("capacity-factor"), help: "Keep at most ceil(f·T·k/E) slots per expert; the rest are dropped.")
         var capacityFactor: Double?
 
-        @Option(help: "Timed forward passes per batch size.")
-        var repetitions = 5
-
-        @Option(help: "Threads for OpenBLAS and routing.")
-        var threads = 1
-
-        @Option(help: "Seed of the random weights and inputs.")
-        var seed: UInt64 = 0x4D6F_454B_6974
-
-        @Option(help: "Output: table, json or csv.")
-        var format: OutputFormat = .table
-
-        @Flag(help: "Skip the peak sgemm measurement (reported as 0).")
-        var noPeak = false
+        @OptionGroup var measurement: MeasurementOptions
 
         func run() throws {
-            guard repetitions >= 1 else { throw UsageError("--repetitions must be at least 1, got \(repetitions)") }
-            guard (1...1024).contains(threads) else { throw UsageError("--threads must be in 1...1024, got \(threads)") }
+            try measurement.check()
+            let (repetitions, threads, seed, format) = (measurement.repetitions, measurement.threads, measurement.seed, measurement.format)
             let presetName = router.preset ?? "kimi-k2"
             let config = try router.configuration(fallback: .kimiK2)
             guard let modelName = MoELayerShape.modelPresetOfRouterPreset[presetName.lowercased()] else {
@@ -87,7 +74,7 @@ extension MoEBench {
                 throw error
             }
             progress.show("measuring peak sgemm (2048³)…")
-            let peak = noPeak ? 0 : RoutingBenchmark.peakSGEMM(threads: threads)
+            let peak = measurement.noPeak ? 0 : RoutingBenchmark.peakSGEMM(threads: threads)
             let results = try benchmark.run(tokenCounts: tokens) { i, t in
                 progress.show("[\(i + 1)/\(tokens.count)] tokens=\(t)…")
             }
