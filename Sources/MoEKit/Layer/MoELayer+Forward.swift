@@ -51,8 +51,8 @@ extension MoELayer {
     ) throws(MoELayerError) {
         let d = experts.hiddenSize, e = experts.count, k = router.configuration.topK
         let i = experts.intermediateSize
-        guard w.hiddenSize == d, w.experts == e, w.topK == k, w.plan.options == dispatchOptions,
-              w.sharedOutput.count == (sharedExperts == nil ? 0 : w.capacity * d) else {
+        guard w.hiddenSize == d, w.experts == e, w.topK == k, w.intermediateSize == i,
+              w.sharedWidth == (sharedExperts?.intermediateSize ?? 0), w.plan.options == dispatchOptions else {
             throw .inconsistent("the workspace was made for a layer of another shape")
         }
         guard hidden.count % d == 0 else {

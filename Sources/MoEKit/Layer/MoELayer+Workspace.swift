@@ -9,7 +9,7 @@ extension MoELayer {
     public final class Workspace {
         /// The largest batch, in tokens.
         public let capacity: Int
-        let hiddenSize: Int, experts: Int, topK: Int
+        let hiddenSize: Int, experts: Int, topK: Int, intermediateSize: Int, sharedWidth: Int
         let logits: UnsafeMutableBufferPointer<Float>
         let indices: UnsafeMutableBufferPointer<Int32>
         let weights: UnsafeMutableBufferPointer<Float>
@@ -40,7 +40,7 @@ extension MoELayer {
             let maxRows = capacity * k + e * (layer.dispatchOptions.blockSize - 1)
             do { plan = try DispatchPlan(experts: e, options: layer.dispatchOptions) } catch { throw .dispatch(error) }
             self.capacity = capacity
-            (hiddenSize, experts, topK) = (d, e, k)
+            (hiddenSize, experts, topK, intermediateSize, sharedWidth) = (d, e, k, i, s)
             logits = .allocate(capacity: capacity * e)
             indices = .allocate(capacity: capacity * k)
             weights = .allocate(capacity: capacity * k)

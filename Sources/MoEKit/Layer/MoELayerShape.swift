@@ -77,17 +77,20 @@ public struct MoELayerShape: Hashable, Sendable {
         public var total: Double { routedWeights + sharedWeights + routerWeights + buffers }
     }
 
-    /// The memory of a layer and its ``MoELayer/Workspace`` for `tokens` tokens.
+    /// The memory of a layer, its ``MoELayer/Workspace`` for `tokens` tokens and the caller's
+    /// input and output `[T, d]`.
     ///
-    /// Buffers: per token hidden, output and shared output `3·d`, logits `E`, indices and
-    /// weights `2k`, shared activations `3·s·I_shared`; per dispatched row (`T·k` plus up to
-    /// `E·(block − 1)` padding) the gathered input and expert output `2·d`, gate/up output `2I`
-    /// and activation `I`, plus the permutation; all 4 bytes each.
+    /// Buffers: per token the input and output `2·d`, logits `E`, indices, weights and slot
+    /// positions `3k`, and with shared experts their activations `3·s·I_shared` and output `d`;
+    /// per dispatched row (`T·k` plus up to `E·(block − 1)` padding) the gathered input and
+    /// expert output `2·d`, gate/up output `2I`, activation `I` and the permutation entry; all
+    /// 4 bytes each.
     public func memory(tokens: Int, options: DispatchOptions = DispatchOptions()) -> Memory {
         let (d, e, k, i) = (Double(hiddenSize), Double(experts), Double(topK), Double(intermediateSize))
         let t = Double(tokens), s = Double(sharedWidth)
         let rows = t * k + e * Double(max(0, options.blockSize - 1))
-        let buffers = t * (3 * d + e + 2 * k + 3 * s + k) + rows * (2 * d + 3 * i + 1)
+        let shared = s > 0 ? 3 * s + d : 0
+        let buffers = t * (2 * d + e + 3 * k + shared) + rows * (2 * d + 3 * i + 1)
         return Memory(routedWeights: 12 * e * d * i, sharedWeights: 12 * d * s, routerWeights: 8 * e * d,
                       buffers: 4 * buffers)
     }

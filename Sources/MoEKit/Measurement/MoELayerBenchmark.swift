@@ -84,11 +84,10 @@ public struct MoELayerBenchmark {
         try shape.validate()
         guard largestBatch >= 1 else { throw .invalidSize("tokens per batch", largestBatch) }
         do { try dispatchOptions.validate() } catch { throw .dispatch(error) }
-        // The workspace plus the benchmark's own input and output [T, d].
         let memory = shape.memory(tokens: largestBatch, options: dispatchOptions)
-        let required = memory.total + 8 * Double(largestBatch) * Double(shape.hiddenSize)
+        let required = memory.total
         if let available = availableMemory, required > Double(available) {
-            let breakdown = "routed experts \(formatBytes(memory.routedWeights)), shared experts \(formatBytes(memory.sharedWeights)), router \(formatBytes(memory.routerWeights)), buffers \(formatBytes(memory.buffers + required - memory.total))"
+            let breakdown = "routed experts \(formatBytes(memory.routedWeights)), shared experts \(formatBytes(memory.sharedWeights)), router \(formatBytes(memory.routerWeights)), buffers \(formatBytes(memory.buffers))"
             throw .insufficientMemory(required: Int(min(required, 9e18)), available: available, breakdown: breakdown)
         }
         layer = try MoELayer.random(shape: shape, router: router, dispatchOptions: dispatchOptions, seed: seed)

@@ -147,6 +147,16 @@ struct MoELayerTests {
                 try out.withUnsafeMutableBufferPointer { try layer.forward(hidden: h, into: $0, workspace: workspace) }
             }
         }
+        let wider = try MoELayer.random(shape: MoELayerShape(hiddenSize: 8, experts: 4, topK: 2, intermediateSize: 6),
+                                        router: config, seed: 1)
+        #expect(throws: MoELayerError.inconsistent("the workspace was made for a layer of another shape")) {
+            try three.withUnsafeBufferPointer { h in
+                try out.withUnsafeMutableBufferPointer {
+                    try wider.forward(hidden: UnsafeBufferPointer(rebasing: h[0..<16]), into: UnsafeMutableBufferPointer(rebasing: $0[0..<16]),
+                                      workspace: workspace)
+                }
+            }
+        }
         #expect(throws: MoELayerError.bufferSizeMismatch(buffer: "hidden states", expected: 16, actual: 12)) {
             try layer.forward([Float](repeating: 0, count: 12))
         }
@@ -169,8 +179,10 @@ struct MoELayerTests {
         // 3 · 384 · 7168 · 2048 · 4 B = 67,645,734,912 B; shared 3 · 7168 · 2048 · 4 = 176,160,768 B.
         #expect(m.routedWeights == 67_645_734_912 && m.sharedWeights == 176_160_768)
         #expect(m.routerWeights == 2 * 384 * 7168 * 4)
-        // Buffers: 256 tokens · (3·7168 + 384 + 16 + 3·2048 + 8) + 2048 rows · (2·7168 + 3·2048 + 1), × 4 B.
-        let perToken: Double = 21504 + 384 + 16 + 6144 + 8, perRow: Double = 14336 + 6144 + 1
+        // Buffers, × 4 B: per token input and output 2·7168, logits 384, indices, weights and
+        // positions 3·8, shared activations 3·2048 and output 7168; per row (256 · 8 = 2048)
+        // gathered input and expert output 2·7168, gate/up and activation 3·2048, permutation 1.
+        let perToken: Double = 14336 + 384 + 24 + 6144 + 7168, perRow: Double = 14336 + 6144 + 1
         #expect(m.buffers == 4 * (256 * perToken + 2048 * perRow))
     }
 }
