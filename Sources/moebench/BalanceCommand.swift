@@ -34,7 +34,7 @@ extension MoEBench {
         @Option(help: "Synthetic input: Zipf exponent of expert popularity, 0...100 (default 0, uniform).")
         var skew: Double?
 
-        @Option(help: "Synthetic input: tokens per batch (default 4096).")
+        @Option(help: "Synthetic input: tokens per batch (default 4096; 4k also works).", transform: parseTokenCount)
         var tokens: Int?
 
         @Option(help: "Synthetic input: number of batches (default 1).")

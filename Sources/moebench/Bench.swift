@@ -66,6 +66,13 @@ extension MoEBench {
     }
 }
 
+/// Parses one token count (`4096`, `4k`).
+func parseTokenCount(_ text: String) throws -> Int {
+    let counts = try parseTokenList(text)
+    guard counts.count == 1 else { throw UsageError("--tokens takes one count here, got '\(text)'") }
+    return counts[0]
+}
+
 /// Parses `1,16,256,4096` (also `4k`, `1K`) into token counts.
 func parseTokenList(_ text: String) throws -> [Int] {
     let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }

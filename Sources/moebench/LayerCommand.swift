@@ -69,7 +69,10 @@ extension MoEBench {
             } catch let error {
                 progress.clear()
                 if case .insufficientMemory = error {
-                    throw UsageError("\(error); lower --experts, --hidden or --moe-intermediate")
+                    let memory = shape.memory(tokens: tokens.max() ?? 1, options: options)
+                    let weights = memory.routedWeights + memory.sharedWeights + memory.routerWeights
+                    let hint = memory.buffers > weights ? "lower --tokens or --block-size" : "lower --experts, --hidden or --moe-intermediate"
+                    throw UsageError("\(error); \(hint)")
                 }
                 throw error
             }

@@ -60,7 +60,7 @@ struct BenchCommandTests {
         (["--no-such-flag"], "no-such-flag"),
         (["--scoring", "tanh"], "tanh"),
         (["--hidden", "4611686018427387904"], "of buffers (the limit is 16 GiB)"),
-        (["--experts", "4611686018427387904", "--topk", "8"], "of buffers (the limit is 16 GiB)"),
+        (["--experts", "4611686018427387904", "--topk", "8"], "number of experts must be in 1...16777216, got 4611686018427387904"),
         (["--tokens", "16384k", "--hidden", "7168"], "of buffers (the limit is 16 GiB)"),
         (["--threads", "3000000000"], "--threads must be in 1...1024"),
         (["--threads", "0"], "--threads must be in 1...1024"),

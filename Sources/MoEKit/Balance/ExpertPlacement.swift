@@ -30,7 +30,9 @@ public struct ExpertPlacement: Hashable, Sendable {
     ///   outside `0..<ranks`.
     public init(rankOfExpert: [Int], ranks: Int) throws(LoadBalanceError) {
         guard ranks >= 1 else { throw .invalidRankCount(ranks) }
-        guard !rankOfExpert.isEmpty else { throw .invalidExpertCount(0) }
+        guard (1...RouterConfiguration.maximumExperts).contains(rankOfExpert.count) else {
+            throw .invalidExpertCount(rankOfExpert.count)
+        }
         if let e = rankOfExpert.firstIndex(where: { !(0..<ranks).contains($0) }) {
             throw .rankOutOfRange(expert: e, rank: rankOfExpert[e], ranks: ranks)
         }
@@ -57,7 +59,7 @@ public struct ExpertPlacement: Hashable, Sendable {
     }
 
     private static func expertsPerRank(experts: Int, ranks: Int) throws(LoadBalanceError) -> Int {
-        guard experts >= 1 else { throw .invalidExpertCount(experts) }
+        guard (1...RouterConfiguration.maximumExperts).contains(experts) else { throw .invalidExpertCount(experts) }
         guard ranks >= 1 else { throw .invalidRankCount(ranks) }
         guard experts % ranks == 0 else { throw .ranksDoNotDivideExperts(ranks: ranks, experts: experts) }
         return experts / ranks
@@ -75,12 +77,18 @@ public struct ExpertPlacement: Hashable, Sendable {
     ///
     /// - Parameter counts: Slots per expert `[E]`.
     /// - Throws: ``LoadBalanceError/sizeMismatch(_:expected:actual:)`` when `counts` does not
-    ///   hold `E` values.
+    ///   hold `E` values, ``LoadBalanceError/negativeCount(expert:count:)`` or
+    ///   ``LoadBalanceError/overflow(_:)``.
     /// - Complexity: O(*E* + *R*).
     public func rankLoads(counts: [Int]) throws(LoadBalanceError) -> [Int] {
         guard counts.count == experts else { throw .sizeMismatch("counts", expected: experts, actual: counts.count) }
         var loads = [Int](repeating: 0, count: ranks)
-        for (e, c) in counts.enumerated() { loads[rankOfExpert[e]] += c }
+        for (e, c) in counts.enumerated() {
+            guard c >= 0 else { throw .negativeCount(expert: e, count: c) }
+            let (sum, overflow) = loads[rankOfExpert[e]].addingReportingOverflow(c)
+            guard !overflow else { throw .overflow("the slots of rank \(rankOfExpert[e])") }
+            loads[rankOfExpert[e]] = sum
+        }
         return loads
     }
 

@@ -33,7 +33,7 @@ public struct LoadAccumulator: Sendable {
     /// - Throws: ``LoadBalanceError`` for `experts < 1`, `topK` outside `1...experts`, or a
     ///   placement of a different number of experts.
     public init(experts: Int, topK: Int, placement: ExpertPlacement? = nil) throws(LoadBalanceError) {
-        guard experts >= 1 else { throw .invalidExpertCount(experts) }
+        guard (1...RouterConfiguration.maximumExperts).contains(experts) else { throw .invalidExpertCount(experts) }
         guard (1...experts).contains(topK) else { throw .invalidTopK(topK, experts: experts) }
         if let placement, placement.experts != experts {
             throw .sizeMismatch("expert placement", expected: experts, actual: placement.experts)

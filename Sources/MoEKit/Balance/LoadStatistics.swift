@@ -54,7 +54,7 @@ public struct LoadStatistics: Hashable, Sendable {
     ///   `tokens · topK`.
     /// - Complexity: O(*E*).
     public init(counts: [Int], tokens: Int, topK: Int) throws(LoadBalanceError) {
-        guard !counts.isEmpty else { throw .invalidExpertCount(0) }
+        guard (1...RouterConfiguration.maximumExperts).contains(counts.count) else { throw .invalidExpertCount(counts.count) }
         guard (1...counts.count).contains(topK) else { throw .invalidTopK(topK, experts: counts.count) }
         guard tokens >= 0 else { throw .negativeTokens(tokens) }
         let (capacity, overflow) = tokens.multipliedReportingOverflow(by: topK)
@@ -106,7 +106,7 @@ public struct LoadStatistics: Hashable, Sendable {
 
     /// Counts slots per expert, checking every entry.
     static func count(indices: UnsafeBufferPointer<Int32>, topK: Int, experts: Int) throws(LoadBalanceError) -> [Int] {
-        guard experts >= 1 else { throw .invalidExpertCount(experts) }
+        guard (1...RouterConfiguration.maximumExperts).contains(experts) else { throw .invalidExpertCount(experts) }
         guard (1...experts).contains(topK) else { throw .invalidTopK(topK, experts: experts) }
         guard indices.count % topK == 0 else { throw .raggedIndices(count: indices.count, topK: topK) }
         var counts = [Int](repeating: 0, count: experts)

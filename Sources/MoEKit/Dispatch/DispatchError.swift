@@ -20,11 +20,13 @@ public enum DispatchError: Error, Hashable, Sendable, CustomStringConvertible {
     case bufferSizeMismatch(buffer: String, expected: Int, actual: Int)
     /// The hidden size is below 1.
     case invalidHiddenSize(Int)
+    /// A buffer of `rows × hiddenSize` elements would not be addressable.
+    case bufferTooLarge(buffer: String, rows: Int, hiddenSize: Int)
 
     public var description: String {
         switch self {
         case .invalidExpertCount(let e):
-            return "number of experts must be at least 1, got \(e)"
+            return "number of experts must be in 1...\(RouterConfiguration.maximumExperts), got \(e)"
         case .invalidTopK(let k):
             return "top-k must be at least 1, got \(k)"
         case .invalidBlockSize(let b):
@@ -41,6 +43,8 @@ public enum DispatchError: Error, Hashable, Sendable, CustomStringConvertible {
             return "\(name) must hold \(expected) elements, got \(actual)"
         case .invalidHiddenSize(let d):
             return "hidden size must be at least 1, got \(d)"
+        case .bufferTooLarge(let name, let rows, let d):
+            return "\(name) of \(rows) rows × hidden size \(d) would be too large to address"
         }
     }
 }

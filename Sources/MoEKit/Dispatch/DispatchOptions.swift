@@ -37,6 +37,8 @@ public struct DispatchOptions: Hashable, Sendable {
         guard let f = capacityFactor, experts > 0 else { return nil }
         let slots = Double(tokens) * Double(topK)
         let c = (f * slots / Double(experts)).rounded(.up)
-        return c >= slots ? tokens * topK : Int(c)
+        let (exact, overflow) = tokens.multipliedReportingOverflow(by: topK)
+        if c >= slots && !overflow { return exact }
+        return Int(Swift.min(c, 0x1p62))
     }
 }

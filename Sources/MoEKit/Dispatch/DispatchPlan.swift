@@ -54,7 +54,7 @@ public struct DispatchPlan: Sendable {
     ///
     /// - Throws: ``DispatchError`` if `experts` is below 1 or the options are invalid.
     public init(experts: Int, options: DispatchOptions = DispatchOptions()) throws(DispatchError) {
-        guard experts >= 1 else { throw .invalidExpertCount(experts) }
+        guard (1...RouterConfiguration.maximumExperts).contains(experts) else { throw .invalidExpertCount(experts) }
         try options.validate()
         self.experts = experts
         self.options = options
@@ -129,10 +129,8 @@ public struct DispatchPlan: Sendable {
             total += (kept + block - 1) / block * block
         }
         offsets[e] = total
-        if permutationStorage.count < total {
-            permutationStorage = Array(repeating: Self.paddingSlot, count: Swift.max(total, permutationStorage.count * 2))
-        }
-        if positionStorage.count < n { positionStorage = Array(repeating: -1, count: Swift.max(n, positionStorage.count * 2)) }
+        if permutationStorage.count < total { permutationStorage = Array(repeating: Self.paddingSlot, count: total) }
+        if positionStorage.count < n { positionStorage = Array(repeating: -1, count: n) }
 
         // Pass 2: scatter in flat order (stable), admitting at most `limit` slots per expert.
         let dropped = Self.scatter(

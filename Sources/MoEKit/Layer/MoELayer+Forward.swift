@@ -79,7 +79,8 @@ extension MoELayer {
             try w.plan.dispatch(indices: UnsafeBufferPointer(indices), topK: k)
             clock.finished(.dispatch)
             let rows = w.plan.paddedLength
-            try w.plan.gather(hidden, hiddenSize: d, into: UnsafeMutableBufferPointer(rebasing: w.rows[0..<(rows * d)]))
+            try w.plan.gather(hidden, hiddenSize: d, into: UnsafeMutableBufferPointer(rebasing: w.rows[0..<(rows * d)]),
+                              zeroPadding: false)
             clock.finished(.gather)
         } catch {
             throw .dispatch(error)

@@ -37,7 +37,13 @@ extension MoELayer {
             guard capacity >= 1 else { throw .invalidSize("workspace capacity (tokens)", capacity) }
             let (d, e, k) = (layer.experts.hiddenSize, layer.experts.count, layer.router.configuration.topK)
             let i = layer.experts.intermediateSize, s = layer.sharedExperts?.intermediateSize ?? 0
-            let maxRows = capacity * k + e * (layer.dispatchOptions.blockSize - 1)
+            // Every buffer's element count, checked before anything is allocated.
+            let rowCount = Double(capacity) * Double(k) + Double(e) * Double(layer.dispatchOptions.blockSize - 1)
+            let largest = max(rowCount * Double(max(d, 2 * i)), Double(capacity) * Double(max(e, d, 2 * s)))
+            guard largest < 0x1p40, rowCount <= Double(Int32.max) else {
+                throw .tooLarge("a workspace for \(capacity) tokens would need a buffer of \(formatBytes(4 * largest))")
+            }
+            let maxRows = Int(rowCount)
             do { plan = try DispatchPlan(experts: e, options: layer.dispatchOptions) } catch { throw .dispatch(error) }
             self.capacity = capacity
             (hiddenSize, experts, topK, intermediateSize, sharedWidth) = (d, e, k, i, s)

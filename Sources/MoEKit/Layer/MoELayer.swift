@@ -113,5 +113,20 @@ public struct MoELayer: Sendable {
         case shared
         /// The weighted sum back into token order, plus the shared output.
         case combine
+
+        /// The position in ``allCases``.
+        var ordinal: Int {
+            switch self {
+            case .routerGEMM: 0
+            case .routing: 1
+            case .dispatch: 2
+            case .gather: 3
+            case .gateUp: 4
+            case .activation: 5
+            case .down: 6
+            case .shared: 7
+            case .combine: 8
+            }
+        }
     }
 }

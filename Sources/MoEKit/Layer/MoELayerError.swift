@@ -10,8 +10,10 @@ public enum MoELayerError: Error, Equatable, Sendable, CustomStringConvertible {
     case bufferSizeMismatch(buffer: String, expected: Int, actual: Int)
     /// Two parts of the layer disagree (for example the router's experts and the experts').
     case inconsistent(String)
-    /// The layer and its buffers would need more memory than is available.
-    case insufficientMemory(required: Int, available: Int, breakdown: String)
+    /// A size or a product of sizes is beyond what the layer's buffers and BLAS calls address.
+    case tooLarge(String)
+    /// The layer and its buffers would need more memory than is available (bytes).
+    case insufficientMemory(required: Double, available: Int, breakdown: String)
     /// The routing step failed.
     case routing(RoutingError)
     /// The dispatch or combine step failed.
@@ -25,8 +27,10 @@ public enum MoELayerError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(name) must hold \(expected) elements, got \(actual)"
         case .inconsistent(let why):
             return why
+        case .tooLarge(let what):
+            return what
         case .insufficientMemory(let required, let available, let breakdown):
-            return "the layer needs \(formatBytes(Double(required))) (\(breakdown)) but \(formatBytes(Double(available))) of memory is available"
+            return "the layer needs \(formatBytes(required)) (\(breakdown)) but \(formatBytes(Double(available))) of memory is available"
         case .routing(let e):
             return e.description
         case .dispatch(let e):

@@ -48,10 +48,15 @@ public struct MoELayerShape: Hashable, Sendable {
         "qwen3-moe": "qwen3-235b-a22b", "mixtral": "mixtral-8x7b", "gpt-oss": "gpt-oss-120b",
     ]
 
+    /// The largest hidden size or expert width, 2^30: GEMM dimensions (`2I` included) must fit
+    /// OpenBLAS's 32-bit integers.
+    public static let maximumWidth = 1 << 30
+
     /// Width of the combined shared-expert block, `s · I_shared`.
     public var sharedWidth: Int { sharedExperts * sharedIntermediateSize }
 
-    /// Checks that every size is at least 1 (shared experts at least 0) and `k ≤ E`.
+    /// Checks that every size is at least 1 (shared experts at least 0), `k ≤ E`, `E` at most
+    /// ``RouterConfiguration/maximumExperts`` and every width at most ``maximumWidth``.
     public func validate() throws(MoELayerError) {
         for (name, value) in [("hidden size", hiddenSize), ("number of experts", experts), ("top-k", topK),
                               ("expert intermediate size", intermediateSize)] where value < 1 {
@@ -60,6 +65,15 @@ public struct MoELayerShape: Hashable, Sendable {
         guard topK <= experts else { throw .inconsistent("top-k \(topK) is larger than the \(experts) experts") }
         guard sharedExperts >= 0 else { throw .inconsistent("number of shared experts must be at least 0, got \(sharedExperts)") }
         if sharedExperts > 0, sharedIntermediateSize < 1 { throw .invalidSize("shared expert intermediate size", sharedIntermediateSize) }
+        guard experts <= RouterConfiguration.maximumExperts else {
+            throw .tooLarge("number of experts must be at most \(RouterConfiguration.maximumExperts), got \(experts)")
+        }
+        let shared = Double(sharedExperts) * Double(max(0, sharedIntermediateSize))
+        for (name, value) in [("hidden size", Double(hiddenSize)), ("expert intermediate size", Double(intermediateSize)),
+                              ("shared expert width (shared experts × their intermediate size)", shared)]
+        where value > Double(Self.maximumWidth) {
+            throw .tooLarge("\(name) must be at most \(Self.maximumWidth), got \(Int(exactly: value).map(String.init) ?? "\(value)")")
+        }
     }
 
     /// The bytes a layer of this shape holds, and its buffers for batches of up to `tokens`
@@ -87,7 +101,7 @@ public struct MoELayerShape: Hashable, Sendable {
     /// 4 bytes each.
     public func memory(tokens: Int, options: DispatchOptions = DispatchOptions()) -> Memory {
         let (d, e, k, i) = (Double(hiddenSize), Double(experts), Double(topK), Double(intermediateSize))
-        let t = Double(tokens), s = Double(sharedWidth)
+        let t = Double(tokens), s = Double(sharedExperts) * Double(sharedIntermediateSize)
         let rows = t * k + e * Double(max(0, options.blockSize - 1))
         let shared = s > 0 ? 3 * s + d : 0
         let buffers = t * (2 * d + e + 3 * k + shared) + rows * (2 * d + 3 * i + 1)

@@ -89,6 +89,10 @@ public struct SwiGLUExperts: Sendable {
         guard experts >= 1 else { throw .invalidSize("number of experts", experts) }
         guard hiddenSize >= 1 else { throw .invalidSize("hidden size", hiddenSize) }
         guard intermediateSize >= 1 else { throw .invalidSize("expert intermediate size", intermediateSize) }
+        guard hiddenSize <= MoELayerShape.maximumWidth, intermediateSize <= MoELayerShape.maximumWidth,
+              Double(experts) * Double(hiddenSize) * Double(2 * intermediateSize) < 0x1p62 else {
+            throw .tooLarge("\(experts) experts of \(hiddenSize) × \(intermediateSize) are too many weights to address")
+        }
     }
 
     /// Parameters: `3·E·d·I`.

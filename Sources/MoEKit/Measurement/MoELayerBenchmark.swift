@@ -61,6 +61,8 @@ public struct MoELayerBenchmark {
     public let repetitions: Int
     /// Threads for OpenBLAS and routing.
     public let threads: Int
+    /// The largest batch the memory check covered.
+    public let largestBatch: Int
     private let seed: UInt64
 
     /// Builds the layer with seeded random weights, after checking that it and its buffers
@@ -88,20 +90,25 @@ public struct MoELayerBenchmark {
         let required = memory.total
         if let available = availableMemory, required > Double(available) {
             let breakdown = "routed experts \(formatBytes(memory.routedWeights)), shared experts \(formatBytes(memory.sharedWeights)), router \(formatBytes(memory.routerWeights)), buffers \(formatBytes(memory.buffers))"
-            throw .insufficientMemory(required: Int(min(required, 9e18)), available: available, breakdown: breakdown)
+            throw .insufficientMemory(required: required, available: available, breakdown: breakdown)
         }
         layer = try MoELayer.random(shape: shape, router: router, dispatchOptions: dispatchOptions, seed: seed)
         self.repetitions = max(1, repetitions)
         self.threads = max(1, threads)
         self.seed = seed
+        self.largestBatch = largestBatch
     }
 
     /// Measures every batch size in `tokenCounts`, calling `progress` before each one.
     ///
-    /// - Throws: ``MoELayerError/invalidSize(_:_:)`` for a batch below 1 token.
+    /// - Throws: ``MoELayerError/invalidSize(_:_:)`` for a batch below 1 token,
+    ///   ``MoELayerError/inconsistent(_:)`` for one above ``largestBatch``.
     public func run(tokenCounts: [Int], progress: (_ index: Int, _ tokens: Int) -> Void = { _, _ in }) throws(MoELayerError) -> [Measurement] {
         guard let largest = tokenCounts.max() else { return [] }
         if let bad = tokenCounts.first(where: { $0 < 1 }) { throw .invalidSize("tokens per batch", bad) }
+        guard largest <= largestBatch else {
+            throw .inconsistent("a batch of \(largest) tokens exceeds the \(largestBatch) the benchmark's memory check covered")
+        }
         let d = layer.experts.hiddenSize
         let workspace = try MoELayer.Workspace(layer: layer, capacity: largest)
         var generator = SeededGenerator(seed: seed ^ 0x5EED)
@@ -143,7 +150,7 @@ public struct MoELayerBenchmark {
             switch stage {
             case .routerGEMM: return (2 * tokens * e * d, 4 * e * d)
             case .routing, .dispatch: return (nil, nil)
-            case .gather: return (nil, 4 * (tokens * d + Double(plan.paddedLength) * d))
+            case .gather: return (nil, 4 * 2 * kept * d)
             case .gateUp: return (4 * kept * d * i, 4 * touched * d * 2 * i)
             case .activation: return (nil, 4 * kept * 3 * i)
             case .down: return (2 * kept * i * d, 4 * touched * i * d)
@@ -170,10 +177,7 @@ struct RecordingStageClock: StageClock {
 
     mutating func finished(_ stage: MoELayer.Stage) {
         let now = monotonicSeconds()
-        seconds[Self.index[stage]!] = now - last
+        seconds[stage.ordinal] = now - last
         last = now
     }
-
-    private static let index: [MoELayer.Stage: Int] = Dictionary(
-        uniqueKeysWithValues: MoELayer.Stage.allCases.enumerated().map { ($1, $0) })
 }

@@ -89,8 +89,8 @@ public struct RoutingBenchmark {
         let k = configuration.topK
         let chunk = min(largestBatch, combineChunk(topK: k, hiddenSize: hiddenSize))
         // Combine: expert outputs of one chunk and the output [T, d]; dispatch: positions and
-        // permutation [T·k] (Int32, counted as floats).
-        let combine = Double(chunk) * Double(k) * Double(hiddenSize) + Double(largestBatch) * (Double(hiddenSize) + 2 * Double(k))
+        // permutation [T·k] (Int32, counted as floats) of the whole batch and of the chunks.
+        let combine = Double(chunk) * Double(k) * Double(hiddenSize) + Double(largestBatch) * (Double(hiddenSize) + 4 * Double(k))
         guard combine < 1e17 else { return nil }
         func product(_ a: Int, _ b: Int) -> Int? {
             let (p, overflow) = a.multipliedReportingOverflow(by: b)

@@ -123,14 +123,18 @@ public struct RouterConfiguration: Hashable, Sendable {
         return limit.keptGroups * (experts / limit.groups)
     }
 
+    /// The most experts any MoEKit type accepts, 2^24: far above any model (Kimi K2 has 384)
+    /// and low enough that per-expert arrays always fit in memory and expert indices in Int32.
+    public static let maximumExperts = 1 << 24
+
     /// Checks that the configuration describes a router that can run.
     ///
-    /// - Throws: ``RoutingError`` naming the first problem: experts < 1, top-k outside
+    /// - Throws: ``RoutingError`` naming the first problem: experts outside `1...maximumExperts`, top-k outside
     ///   `1...experts`, groups that do not divide the experts, kept groups outside
     ///   `1...groups`, top-k above the experts in the kept groups, a non-finite or negative
     ///   epsilon or scaling factor, or renormalised raw logits as weights.
     public func validate() throws(RoutingError) {
-        guard experts >= 1 else { throw .invalidExpertCount(experts) }
+        guard (1...Self.maximumExperts).contains(experts) else { throw .invalidExpertCount(experts) }
         guard (1...experts).contains(topK) else {
             throw .invalidTopK(topK, experts: experts)
         }

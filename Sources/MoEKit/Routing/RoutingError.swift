@@ -32,7 +32,7 @@ public enum RoutingError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .invalidExpertCount(let e):
-            return "number of experts must be at least 1, got \(e)"
+            return "number of experts must be in 1...\(RouterConfiguration.maximumExperts), got \(e)"
         case .invalidTopK(let k, let e):
             return "top-k must be in 1...\(e) (the number of experts), got \(k)"
         case .groupsDoNotDivideExperts(let g, let e):

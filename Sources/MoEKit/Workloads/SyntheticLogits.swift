@@ -73,7 +73,7 @@ public struct SyntheticLogits: Sendable {
     /// - Complexity: O(*E*).
     public init(experts: Int, skew: Double, popularityOrder: PopularityOrder = .shuffled,
                 seed: UInt64) throws(LoadBalanceError) {
-        guard experts >= 1 else { throw .invalidExpertCount(experts) }
+        guard (1...RouterConfiguration.maximumExperts).contains(experts) else { throw .invalidExpertCount(experts) }
         guard skew.isFinite, skew >= 0, skew <= Self.maximumSkew else { throw .invalidSkew(skew) }
         var generator = SeededGenerator(seed: seed)
         var rankOf = Array(1...experts)

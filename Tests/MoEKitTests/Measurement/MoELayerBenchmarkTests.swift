@@ -18,7 +18,7 @@ struct MoELayerBenchmarkTests {
             guard case .insufficientMemory(let required, let available, let breakdown) = error else {
                 Issue.record("wrong error \(error)"); return
             }
-            #expect(required == Int(needed) && available == Int(needed) - 1)
+            #expect(required == needed && available == Int(needed) - 1)
             #expect(breakdown.hasPrefix("routed experts 12.3 kB"))   // 3 · 8 · 16 · 8 · 4 B = 12,288 B
         }
         _ = try MoELayerBenchmark(shape: shape, router: router, largestBatch: 4, availableMemory: Int(needed))
