@@ -87,7 +87,7 @@ extension DispatchPlan {
         return output
     }
 
-    /// ``gather(_:hiddenSize:into:)`` on arrays: `[paddedLength, d]` out.
+    /// ``gather(_:hiddenSize:into:zeroPadding:)`` on arrays: `[paddedLength, d]` out.
     public func gather(_ hidden: [Float], hiddenSize d: Int) throws(DispatchError) -> [Float] {
         guard d >= 1 else { throw .invalidHiddenSize(d) }
         let (count, overflow) = paddedLength.multipliedReportingOverflow(by: d)
