@@ -68,8 +68,7 @@ extension MoEBench {
                                                   threads: threads, seed: seed)
             } catch let error {
                 progress.clear()
-                if case .insufficientMemory = error {
-                    let memory = shape.memory(tokens: tokens.max() ?? 1, options: options)
+                if case .insufficientMemory(let memory, _) = error {
                     let weights = memory.routedWeights + memory.sharedWeights + memory.routerWeights
                     let hint = memory.buffers > weights ? "lower --tokens or --block-size" : "lower --experts, --hidden or --moe-intermediate"
                     throw UsageError("\(error); \(hint)")
@@ -83,8 +82,8 @@ extension MoEBench {
             }
             progress.clear()
 
-            let report = LayerReport(preset: presetName, config: config, shape: benchmark.layer.shape, requested: shape,
-                                     options: options, memory: shape.memory(tokens: tokens.max() ?? 1, options: options),
+            let report = LayerReport(preset: presetName, config: config, shape: shape, options: options,
+                                     memory: benchmark.memory,
                                      threads: threads, repetitions: repetitions, peak: peak, results: results)
             switch format {
             case .json: print(try report.json())

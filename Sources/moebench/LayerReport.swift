@@ -7,10 +7,8 @@ import MoEKit
 struct LayerReport {
     var preset: String
     var config: RouterConfiguration
-    /// The layer as built (shared experts packed as one block).
-    var shape: MoELayerShape
     /// The layer as asked for (shared experts counted one by one).
-    var requested: MoELayerShape
+    var shape: MoELayerShape
     var options: DispatchOptions
     var memory: MoELayerShape.Memory
     var threads: Int
@@ -19,9 +17,9 @@ struct LayerReport {
     var results: [MoELayerBenchmark.Measurement]
 
     private var layerLine: String {
-        var text = "d=\(requested.hiddenSize), \(requested.experts) experts of width \(requested.intermediateSize), top-\(requested.topK)"
-        if requested.sharedExperts > 0 {
-            text += ", \(requested.sharedExperts) shared expert\(requested.sharedExperts == 1 ? "" : "s") of width \(requested.sharedIntermediateSize)"
+        var text = "d=\(shape.hiddenSize), \(shape.experts) experts of width \(shape.intermediateSize), top-\(shape.topK)"
+        if shape.sharedExperts > 0 {
+            text += ", \(shape.sharedExperts) shared expert\(shape.sharedExperts == 1 ? "" : "s") of width \(shape.sharedIntermediateSize)"
         }
         if options.blockSize > 1 { text += ", block \(options.blockSize)" }
         if let f = options.capacityFactor { text += ", capacity factor \(f)" }
@@ -80,9 +78,9 @@ struct LayerReport {
 
     func json() throws -> String {
         var layer: [String: Any] = [
-            "hidden": requested.hiddenSize, "experts": requested.experts, "topk": requested.topK,
-            "moe_intermediate": requested.intermediateSize, "shared_experts": requested.sharedExperts,
-            "shared_intermediate": requested.sharedIntermediateSize, "block_size": options.blockSize,
+            "hidden": shape.hiddenSize, "experts": shape.experts, "topk": shape.topK,
+            "moe_intermediate": shape.intermediateSize, "shared_experts": shape.sharedExperts,
+            "shared_intermediate": shape.sharedIntermediateSize, "block_size": options.blockSize,
         ]
         if let f = options.capacityFactor { layer["capacity_factor"] = f }
         var object: [String: Any] = [

@@ -13,6 +13,16 @@ public enum BLAS {
         set { openblas_set_num_threads(Int32(clamping: max(1, newValue))) }
     }
 
+    /// Runs `body` with OpenBLAS set to `threads` threads, then restores the previous setting.
+    public static func withThreads<Result, Failure: Error>(
+        _ threads: Int, _ body: () throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        let saved = self.threads
+        self.threads = threads
+        defer { self.threads = saved }
+        return try body()
+    }
+
     /// OpenBLAS's build description, e.g. `OpenBLAS 0.3.21 DYNAMIC_ARCH ... Cooperlake`.
     public static var configuration: String {
         String(cString: openblas_get_config()).trimmingCharacters(in: " ")

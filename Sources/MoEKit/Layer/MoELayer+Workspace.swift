@@ -58,19 +58,18 @@ extension MoELayer {
             sharedActivations = .allocate(capacity: capacity * s)
             sharedOutput = .allocate(capacity: s > 0 ? capacity * d : 0)
             // Touch every page now, so the first timed pass does not pay for page faults.
-            for buffer in [logits, weights, rows, gateUp, activations, expertOutputs, sharedGateUp,
-                           sharedActivations, sharedOutput] {
-                buffer.initialize(repeating: 0)
-            }
+            for buffer in floatBuffers { buffer.initialize(repeating: 0) }
             indices.initialize(repeating: 0)
         }
 
         deinit {
-            for buffer in [logits, weights, rows, gateUp, activations, expertOutputs, sharedGateUp,
-                           sharedActivations, sharedOutput] {
-                buffer.deallocate()
-            }
+            for buffer in floatBuffers { buffer.deallocate() }
             indices.deallocate()
+        }
+
+        /// Every float buffer, for initialisation and deallocation.
+        private var floatBuffers: [UnsafeMutableBufferPointer<Float>] {
+            [logits, weights, rows, gateUp, activations, expertOutputs, sharedGateUp, sharedActivations, sharedOutput]
         }
 
         /// The routing of the last forward pass: indices and weights `[T, k]`.

@@ -114,19 +114,7 @@ public struct MoELayer: Sendable {
         /// The weighted sum back into token order, plus the shared output.
         case combine
 
-        /// The position in ``allCases``.
-        var ordinal: Int {
-            switch self {
-            case .routerGEMM: 0
-            case .routing: 1
-            case .dispatch: 2
-            case .gather: 3
-            case .gateUp: 4
-            case .activation: 5
-            case .down: 6
-            case .shared: 7
-            case .combine: 8
-            }
-        }
+        /// The position in ``allCases`` (a linear search over nine cases; no hashing inside the timed region).
+        var ordinal: Int { Self.allCases.firstIndex(of: self)! }
     }
 }

@@ -45,18 +45,27 @@ public struct SwiGLUExperts: Sendable {
         for (name, buffer) in [("gate_proj", gate), ("up_proj", up), ("down_proj", down)] where buffer.count != e * d * i {
             throw .bufferSizeMismatch(buffer: "\(name) weights", expected: e * d * i, actual: buffer.count)
         }
+        // Each projection is transposed straight into its place: no intermediate copies.
         var gateUp = [Float](repeating: 0, count: e * d * 2 * i)
         var packedDown = [Float](repeating: 0, count: e * i * d)
-        for x in 0..<e {
-            let g = RouterGEMM.transposed(Array(gate[(x * i * d)..<((x + 1) * i * d)]), rows: i, columns: d)
-            let u = RouterGEMM.transposed(Array(up[(x * i * d)..<((x + 1) * i * d)]), rows: i, columns: d)
-            for r in 0..<d {
-                let base = x * d * 2 * i + r * 2 * i
-                gateUp.replaceSubrange(base..<(base + i), with: g[(r * i)..<((r + 1) * i)])
-                gateUp.replaceSubrange((base + i)..<(base + 2 * i), with: u[(r * i)..<((r + 1) * i)])
+        gate.withUnsafeBufferPointer { g in
+            up.withUnsafeBufferPointer { u in
+                gateUp.withUnsafeMutableBufferPointer { gu in
+                    for x in 0..<e {
+                        let expert = gu.baseAddress! + x * d * 2 * i
+                        transpose(g.baseAddress! + x * i * d, rows: i, columns: d, into: expert, destinationStride: 2 * i)
+                        transpose(u.baseAddress! + x * i * d, rows: i, columns: d, into: expert + i, destinationStride: 2 * i)
+                    }
+                }
             }
-            let dn = RouterGEMM.transposed(Array(down[(x * d * i)..<((x + 1) * d * i)]), rows: d, columns: i)
-            packedDown.replaceSubrange((x * i * d)..<((x + 1) * i * d), with: dn)
+        }
+        down.withUnsafeBufferPointer { dn in
+            packedDown.withUnsafeMutableBufferPointer { out in
+                for x in 0..<e {
+                    transpose(dn.baseAddress! + x * d * i, rows: d, columns: i, into: out.baseAddress! + x * i * d,
+                              destinationStride: d)
+                }
+            }
         }
         self.init(count: e, hiddenSize: d, intermediateSize: i, gateUp: gateUp, down: packedDown)
     }

@@ -63,6 +63,8 @@ public struct MoELayerBenchmark {
     public let threads: Int
     /// The largest batch the memory check covered.
     public let largestBatch: Int
+    /// The memory of the layer, its workspace and the input and output for ``largestBatch``.
+    public let memory: MoELayerShape.Memory
     private let seed: UInt64
 
     /// Builds the layer with seeded random weights, after checking that it and its buffers
@@ -78,8 +80,7 @@ public struct MoELayerBenchmark {
     ///   - seed: Seed of the weights and inputs.
     ///   - availableMemory: Bytes the layer may use; ``SystemMemory/availableBytes`` by
     ///     default. `nil` skips the check.
-    /// - Throws: ``MoELayerError/insufficientMemory(required:available:breakdown:)`` naming the
-    ///   bytes needed, or ``MoELayerError`` for an invalid shape or router.
+    /// - Throws: ``MoELayerError/insufficientMemory(_:available:)`` naming the bytes needed, or ``MoELayerError`` for an invalid shape or router.
     public init(shape: MoELayerShape, router: RouterConfiguration, dispatchOptions: DispatchOptions = DispatchOptions(),
                 largestBatch: Int, repetitions: Int = 5, threads: Int = 1, seed: UInt64 = 0x4D6F_454B_6974,
                 availableMemory: Int? = SystemMemory.availableBytes) throws(MoELayerError) {
@@ -87,16 +88,15 @@ public struct MoELayerBenchmark {
         guard largestBatch >= 1 else { throw .invalidSize("tokens per batch", largestBatch) }
         do { try dispatchOptions.validate() } catch { throw .dispatch(error) }
         let memory = shape.memory(tokens: largestBatch, options: dispatchOptions)
-        let required = memory.total
-        if let available = availableMemory, required > Double(available) {
-            let breakdown = "routed experts \(formatBytes(memory.routedWeights)), shared experts \(formatBytes(memory.sharedWeights)), router \(formatBytes(memory.routerWeights)), buffers \(formatBytes(memory.buffers))"
-            throw .insufficientMemory(required: required, available: available, breakdown: breakdown)
+        if let available = availableMemory, memory.total > Double(available) {
+            throw .insufficientMemory(memory, available: available)
         }
         layer = try MoELayer.random(shape: shape, router: router, dispatchOptions: dispatchOptions, seed: seed)
         self.repetitions = max(1, repetitions)
         self.threads = max(1, threads)
         self.seed = seed
         self.largestBatch = largestBatch
+        self.memory = memory
     }
 
     /// Measures every batch size in `tokenCounts`, calling `progress` before each one.
@@ -114,30 +114,28 @@ public struct MoELayerBenchmark {
         var generator = SeededGenerator(seed: seed ^ 0x5EED)
         let hidden = generator.uniformFloats(count: largest * d)
         var output = [Float](repeating: 0, count: largest * d)
-        let savedThreads = BLAS.threads
-        BLAS.threads = threads
-        defer { BLAS.threads = savedThreads }
-
-        var results: [Measurement] = []
-        for (index, t) in tokenCounts.enumerated() {
-            progress(index, t)
-            var samples = [[Double]](repeating: [], count: MoELayer.Stage.allCases.count)
-            try hidden.withUnsafeBufferPointer { (h) throws(MoELayerError) in
-                try output.withUnsafeMutableBufferPointer { (y) throws(MoELayerError) in
-                    let input = UnsafeBufferPointer(rebasing: h[0..<(t * d)])
-                    let out = UnsafeMutableBufferPointer(rebasing: y[0..<(t * d)])
-                    for pass in 0...repetitions {
-                        var clock = RecordingStageClock()
-                        try layer.forward(hidden: input, into: out, workspace: workspace, threads: threads, clock: &clock)
-                        if pass > 0 { for s in samples.indices { samples[s].append(clock.seconds[s]) } }
+        return try BLAS.withThreads(threads) { () throws(MoELayerError) -> [Measurement] in
+            var results: [Measurement] = []
+            for (index, t) in tokenCounts.enumerated() {
+                progress(index, t)
+                var samples = [[Double]](repeating: [], count: MoELayer.Stage.allCases.count)
+                try hidden.withUnsafeBufferPointer { (h) throws(MoELayerError) in
+                    try output.withUnsafeMutableBufferPointer { (y) throws(MoELayerError) in
+                        let input = UnsafeBufferPointer(rebasing: h[0..<(t * d)])
+                        let out = UnsafeMutableBufferPointer(rebasing: y[0..<(t * d)])
+                        for pass in 0...repetitions {
+                            var clock = RecordingStageClock()
+                            try layer.forward(hidden: input, into: out, workspace: workspace, threads: threads, clock: &clock)
+                            if pass > 0 { for s in samples.indices { samples[s].append(clock.seconds[s]) } }
+                        }
                     }
                 }
+                let totals = (0..<repetitions).map { r in samples.reduce(0) { $0 + $1[r] } }
+                results.append(measurement(tokens: t, plan: workspace.plan, samples: samples,
+                                           total: summarize(totals, callsPerSample: 1)))
             }
-            let totals = (0..<repetitions).map { r in samples.reduce(0) { $0 + $1[r] } }
-            results.append(measurement(tokens: t, plan: workspace.plan, samples: samples,
-                                       total: summarize(totals, callsPerSample: 1)))
+            return results
         }
-        return results
     }
 
     private func measurement(tokens t: Int, plan: DispatchPlan, samples: [[Double]], total: TimingSummary) -> Measurement {

@@ -87,25 +87,14 @@ public struct RoutingBenchmark {
     /// Lets a caller refuse sizes that would not fit before anything is allocated.
     public static func bufferBytes(configuration: RouterConfiguration, hiddenSize: Int, largestBatch: Int) -> Int? {
         let k = configuration.topK
-        let chunk = min(largestBatch, combineChunk(topK: k, hiddenSize: hiddenSize))
-        // Combine: expert outputs of one chunk and the output [T, d]; dispatch: positions and
-        // permutation [T·k] (Int32, counted as floats) of the whole batch and of the chunks.
-        let combine = Double(chunk) * Double(k) * Double(hiddenSize) + Double(largestBatch) * (Double(hiddenSize) + 4 * Double(k))
-        guard combine < 1e17 else { return nil }
-        func product(_ a: Int, _ b: Int) -> Int? {
-            let (p, overflow) = a.multipliedReportingOverflow(by: b)
-            return overflow ? nil : p
-        }
-        func sum(_ a: Int, _ b: Int) -> Int? {
-            let (s, overflow) = a.addingReportingOverflow(b)
-            return overflow ? nil : s
-        }
-        let e = configuration.experts
-        guard let perToken = sum(hiddenSize, e).flatMap({ sum($0, 2 * k) }),
-              let batch = product(largestBatch, perToken),
-              let gate = product(e, hiddenSize).flatMap({ product($0, 2) }),
-              let floats = sum(batch, gate).flatMap({ sum($0, e) }).flatMap({ sum($0, Int(combine)) }) else { return nil }
-        return product(floats, 4)
+        let chunk = Double(min(largestBatch, combineChunk(topK: k, hiddenSize: hiddenSize)))
+        let (t, d, e, kk) = (Double(largestBatch), Double(hiddenSize), Double(configuration.experts), Double(k))
+        // Per token: hidden, logits, indices and weights, combine output, and the dispatch
+        // positions and permutations of the batch and of its chunks (Int32, 4 bytes like a
+        // float). Once: the gate and its transposed copy, the bias, one chunk's expert outputs.
+        let floats = t * (d + e + 2 * kk) + t * (d + 4 * kk) + 2 * e * d + e + chunk * kk * d
+        let bytes = 4 * floats
+        return bytes < 0x1p62 ? Int(bytes) : nil
     }
 
     /// Tokens per combine chunk: the largest power of two whose expert outputs `[chunk·k, d]`
@@ -148,50 +137,48 @@ public struct RoutingBenchmark {
         var plan: DispatchPlan
         do { plan = try DispatchPlan(experts: e) } catch { throw .invalidExpertCount(e) }
 
-        let savedThreads = BLAS.threads
-        BLAS.threads = threads
-        defer { BLAS.threads = savedThreads }
-
-        var results: [Measurement] = []
-        for (i, t) in tokenCounts.enumerated() {
-            progress(i, t)
-            let h = UnsafeBufferPointer(rebasing: hidden[0..<(t * d)])
-            let l = UnsafeMutableBufferPointer(rebasing: logits[0..<(t * e)])
-            let ix = UnsafeMutableBufferPointer(rebasing: indices[0..<(t * k)])
-            let w = UnsafeMutableBufferPointer(rebasing: weights[0..<(t * k)])
-            let (gemm, router, threads) = (self.gemm, self.router, self.threads)
-            // One checked call of the whole router: the timed calls below cannot fail after it.
-            try router.route(hidden: h, gemm: gemm, logits: l, indices: ix, weights: w, threads: threads)
-            // One dispatch per combine chunk of the routed indices, made before timing.
-            let chunks = stride(from: 0, to: t, by: chunk).map { $0..<Swift.min(t, $0 + chunk) }
-            var chunkPlans: [DispatchPlan] = []
-            for range in chunks {
-                var p = plan
-                try? p.dispatch(indices: UnsafeBufferPointer(rebasing: ix[(range.lowerBound * k)..<(range.upperBound * k)]), topK: k)
-                chunkPlans.append(p)
+        return try BLAS.withThreads(threads) { () throws(RoutingError) -> [Measurement] in
+            var results: [Measurement] = []
+            for (i, t) in tokenCounts.enumerated() {
+                progress(i, t)
+                let h = UnsafeBufferPointer(rebasing: hidden[0..<(t * d)])
+                let l = UnsafeMutableBufferPointer(rebasing: logits[0..<(t * e)])
+                let ix = UnsafeMutableBufferPointer(rebasing: indices[0..<(t * k)])
+                let w = UnsafeMutableBufferPointer(rebasing: weights[0..<(t * k)])
+                let (gemm, router, threads) = (self.gemm, self.router, self.threads)
+                // One checked call of the whole router: the timed calls below cannot fail after it.
+                try router.route(hidden: h, gemm: gemm, logits: l, indices: ix, weights: w, threads: threads)
+                // One dispatch per combine chunk of the routed indices, made before timing.
+                let chunks = stride(from: 0, to: t, by: chunk).map { $0..<Swift.min(t, $0 + chunk) }
+                var chunkPlans: [DispatchPlan] = []
+                for range in chunks {
+                    var p = plan
+                    try? p.dispatch(indices: UnsafeBufferPointer(rebasing: ix[(range.lowerBound * k)..<(range.upperBound * k)]), topK: k)
+                    chunkPlans.append(p)
+                }
+                let (outputs, y) = (UnsafeBufferPointer(expertOutputs), combined)
+                // Interleaved, so that the stages see the same machine state.
+                let times = measureInterleaved(repetitions: repetitions, [
+                    { _ = try? gemm.logits(hidden: h, into: l) },
+                    { _ = try? router.route(logits: UnsafeBufferPointer(l), indices: ix, weights: w, threads: threads) },
+                    { _ = try? router.route(hidden: h, gemm: gemm, logits: l, indices: ix, weights: w, threads: threads) },
+                    { try? plan.dispatch(indices: UnsafeBufferPointer(ix), topK: k) },
+                    {
+                        for (range, p) in zip(chunks, chunkPlans) {
+                            try? p.combine(
+                                UnsafeBufferPointer(rebasing: outputs[0..<(p.paddedLength * d)]),
+                                weights: UnsafeBufferPointer(rebasing: w[(range.lowerBound * k)..<(range.upperBound * k)]),
+                                hiddenSize: d,
+                                into: UnsafeMutableBufferPointer(rebasing: y[(range.lowerBound * d)..<(range.upperBound * d)]))
+                        }
+                    },
+                ])
+                results.append(Measurement(
+                    tokens: t, gemm: times[0], route: times[1], router: times[2], dispatch: times[3], combine: times[4],
+                    combineChunk: Swift.min(t, chunk), gemmFLOPs: gemm.flops(tokens: t)))
             }
-            let (outputs, y) = (UnsafeBufferPointer(expertOutputs), combined)
-            // Interleaved, so that the stages see the same machine state.
-            let times = measureInterleaved(repetitions: repetitions, [
-                { _ = try? gemm.logits(hidden: h, into: l) },
-                { _ = try? router.route(logits: UnsafeBufferPointer(l), indices: ix, weights: w, threads: threads) },
-                { _ = try? router.route(hidden: h, gemm: gemm, logits: l, indices: ix, weights: w, threads: threads) },
-                { try? plan.dispatch(indices: UnsafeBufferPointer(ix), topK: k) },
-                {
-                    for (range, p) in zip(chunks, chunkPlans) {
-                        try? p.combine(
-                            UnsafeBufferPointer(rebasing: outputs[0..<(p.paddedLength * d)]),
-                            weights: UnsafeBufferPointer(rebasing: w[(range.lowerBound * k)..<(range.upperBound * k)]),
-                            hiddenSize: d,
-                            into: UnsafeMutableBufferPointer(rebasing: y[(range.lowerBound * d)..<(range.upperBound * d)]))
-                    }
-                },
-            ])
-            results.append(Measurement(
-                tokens: t, gemm: times[0], route: times[1], router: times[2], dispatch: times[3], combine: times[4],
-                combineChunk: Swift.min(t, chunk), gemmFLOPs: gemm.flops(tokens: t)))
+            return results
         }
-        return results
     }
 
     /// The best single-call throughput of a large square `cblas_sgemm`, in FLOP/s: the
@@ -206,14 +193,13 @@ public struct RoutingBenchmark {
         var generator = SeededGenerator(seed: 7)
         let a = generator.uniformFloats(count: n * n), b = generator.uniformFloats(count: n * n)
         var c = [Float](repeating: 0, count: n * n)
-        let savedThreads = BLAS.threads
-        BLAS.threads = threads
-        defer { BLAS.threads = savedThreads }
-        let time = a.withUnsafeBufferPointer { a in
-            b.withUnsafeBufferPointer { b in
-                c.withUnsafeMutableBufferPointer { c in
-                    measure(repetitions: repetitions, minimumSampleSeconds: 0) {
-                        BLAS.multiply(a.baseAddress!, b.baseAddress!, into: c.baseAddress!, m: n, n: n, k: n)
+        let time = BLAS.withThreads(threads) {
+            a.withUnsafeBufferPointer { a in
+                b.withUnsafeBufferPointer { b in
+                    c.withUnsafeMutableBufferPointer { c in
+                        measure(repetitions: repetitions, minimumSampleSeconds: 0) {
+                            BLAS.multiply(a.baseAddress!, b.baseAddress!, into: c.baseAddress!, m: n, n: n, k: n)
+                        }
                     }
                 }
             }

@@ -60,17 +60,12 @@ public struct RouterGEMM: Sendable {
         self.gateTransposed = Self.transposed(gate, rows: experts, columns: hiddenSize)
     }
 
-    /// `matrix` `[rows, columns]` transposed to `[columns, rows]`, in 32 × 32 tiles.
+    /// `matrix` `[rows, columns]` transposed to `[columns, rows]`.
     static func transposed(_ matrix: [Float], rows: Int, columns: Int) -> [Float] {
         [Float](unsafeUninitializedCapacity: matrix.count) { out, initialized in
             matrix.withUnsafeBufferPointer { m in
-                let tile = 32
-                for r0 in stride(from: 0, to: rows, by: tile) {
-                    for c0 in stride(from: 0, to: columns, by: tile) {
-                        for r in r0..<min(r0 + tile, rows) {
-                            for c in c0..<min(c0 + tile, columns) { out[c * rows + r] = m[r * columns + c] }
-                        }
-                    }
+                if let source = m.baseAddress, let destination = out.baseAddress {
+                    transpose(source, rows: rows, columns: columns, into: destination, destinationStride: rows)
                 }
             }
             initialized = matrix.count

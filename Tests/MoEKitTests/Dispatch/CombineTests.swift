@@ -30,17 +30,17 @@ struct CombineTests {
         }
         let y = try plan.combine(rows, weights: routed.weights, hiddenSize: d)
         // Reference: Σ over kept slots in slot order, from zero, in float32.
-        var dropped = 0
+        var mismatches = 0
         for t in 0..<tokens {
             for c in 0..<d {
                 var acc: Float = 0
                 for j in 0..<topK where plan.positions[t * topK + j] >= 0 {
                     acc += routed.weights[t * topK + j] * hidden[t * d + c]
                 }
-                if y[t * d + c] != acc { dropped += 1 }
+                if y[t * d + c] != acc { mismatches += 1 }
             }
         }
-        #expect(dropped == 0, "\(dropped) elements differ from the reference sum")
+        #expect(mismatches == 0, "\(mismatches) elements differ from the reference sum")
         if factor == nil {
             // Without drops the weights sum to 1 (renormalised softmax), so y ≈ x.
             for i in 0..<(tokens * d) { #expect(abs(y[i] - hidden[i]) <= 1e-6 * max(1, abs(hidden[i]))) }

@@ -15,11 +15,12 @@ struct MoELayerBenchmarkTests {
             _ = try MoELayerBenchmark(shape: shape, router: router, largestBatch: 4, availableMemory: Int(needed) - 1)
             Issue.record("a layer one byte too large was accepted")
         } catch {
-            guard case .insufficientMemory(let required, let available, let breakdown) = error else {
+            guard case .insufficientMemory(let memory, let available) = error else {
                 Issue.record("wrong error \(error)"); return
             }
-            #expect(required == needed && available == Int(needed) - 1)
-            #expect(breakdown.hasPrefix("routed experts 12.3 kB"))   // 3 · 8 · 16 · 8 · 4 B = 12,288 B
+            #expect(memory.total == needed && available == Int(needed) - 1)
+            // 3 · 8 · 16 · 8 · 4 B = 12,288 B of routed experts.
+            #expect(error.description.contains("(routed experts 12.3 KB, shared experts"))
         }
         _ = try MoELayerBenchmark(shape: shape, router: router, largestBatch: 4, availableMemory: Int(needed))
     }
@@ -36,8 +37,10 @@ struct MoELayerBenchmarkTests {
             #expect(r[.gateUp]?.flops == 4 * t * 2 * 16 * 8 && r[.down]?.flops == 2 * t * 2 * 8 * 16)
             #expect(r[.shared]?.flops == 6 * t * 16 * 8 && r[.routerGEMM]?.flops == 2 * t * 8 * 16)
             #expect(r[.routing]?.flops == nil && r[.dispatch]?.bytes == nil)
-            let sum = r.stages.reduce(0.0) { $0 + $1.time.median }
-            #expect(r.total.median > 0 && r.total.median <= sum * 1.5 + 1e-3)
+            // Every pass's total is the sum of its stages, so the fastest total is at least the
+            // sum of the fastest stages.
+            let fastestStages = r.stages.reduce(0.0) { $0 + $1.time.minimum }
+            #expect(r.total.minimum >= fastestStages * (1 - 1e-12) && fastestStages > 0)
             #expect(r.total.repetitions == 3)
         }
         #expect(throws: MoELayerError.invalidSize("tokens per batch", 0)) { try benchmark.run(tokenCounts: [0]) }
