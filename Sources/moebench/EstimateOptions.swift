@@ -29,10 +29,10 @@ struct StorageOptions: ParsableArguments {
     @Option(name: .customLong("indexer-format"), help: "Lightning-indexer key format: bf16, fp8 or fp4 (DSA and V4 models only).")
     var indexerFormat: IndexerFormatOption?
 
-    @Option(name: .customLong("weights"), help: "Format of non-expert weights: bf16, fp8, mxfp4, nvfp4, int4 (default: as served).")
+    @Option(name: .customLong("weights"), help: "Format of non-expert weights: bf16, fp8, int8, mxfp4, nvfp4, int4 (default: as served).")
     var weights: String?
 
-    @Option(name: .customLong("expert-weights"), help: "Format of routed-expert weights: bf16, fp8, mxfp4, nvfp4, int4 (default: as served).")
+    @Option(name: .customLong("expert-weights"), help: "Format of routed-expert weights: bf16, fp8, int8, mxfp4, nvfp4, int4 (default: as served).")
     var expertWeights: String?
 
     @Option(name: .customLong("mla-prefill"), help: "MLA prefill mode: naive (default) or absorbed (MLA models only).")
@@ -61,7 +61,7 @@ struct StorageOptions: ParsableArguments {
 
     static func weightFormat(_ text: String, option: String) throws -> WeightFormat {
         guard let f = WeightFormat(name: text) else {
-            throw UsageError("\(option) '\(text)' is not a weight format (bf16, fp8, mxfp4, nvfp4, int4, int4-gN)")
+            throw UsageError("\(option) '\(text)' is not a weight format (bf16, fp8, int8, mxfp4, nvfp4, int4, int4-gN)")
         }
         return f
     }

@@ -12,6 +12,7 @@
 /// |---|---|---|
 /// | `bf16` | 2 B per element | 2 |
 /// | `fp8` | e4m3, one fp32 scale per 128 × 128 block (DeepSeek / Kimi checkpoints) | 1 + 4/16384 |
+/// | `int8` | symmetric int8 with one fp32 scale per output channel (W8A8; CloudMatrix-Infer's DeepSeek-R1); the scales are `4/h` B, counted as 0 | 1 |
 /// | `mxfp4` | e2m1, one UE8M0 (1 B) scale per 32 elements (OCP MX v1.0; gpt-oss, DeepSeek-V4 experts) | 0.5 + 1/32 = 0.53125 |
 /// | `nvfp4` | e2m1, one e4m3 (1 B) scale per 16 elements (NVIDIA NVFP4; the per-tensor fp32 scale is ignored) | 0.5 + 1/16 = 0.5625 |
 /// | `int4(groupSize: g)` | symmetric int4, one BF16 scale per `g` elements (compressed-tensors `pack-quantized`) | 0.5 + 2/g (g = 32: 0.5625) |
@@ -25,6 +26,8 @@ public enum WeightFormat: Hashable, Sendable, CustomStringConvertible {
     case bf16
     /// FP8 e4m3 with one fp32 scale per 128 × 128 block.
     case fp8
+    /// INT8 with per-channel scales (W8A8 deployments).
+    case int8
     /// OCP MXFP4: FP4 e2m1 with one UE8M0 scale per 32 elements.
     case mxfp4
     /// NVIDIA NVFP4: FP4 e2m1 with one FP8 e4m3 scale per 16 elements.
@@ -37,18 +40,20 @@ public enum WeightFormat: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .bf16: return 2
         case .fp8: return 1 + 4.0 / (128 * 128)
+        case .int8: return 1
         case .mxfp4: return 0.5 + 1.0 / 32
         case .nvfp4: return 0.5 + 1.0 / 16
         case .int4(let g): return 0.5 + 2.0 / Double(g)
         }
     }
 
-    /// The name used on the command line and in JSON (`bf16`, `fp8`, `mxfp4`, `nvfp4`, `int4`,
+    /// The name used on the command line and in JSON (`bf16`, `fp8`, `int8`, `mxfp4`, `nvfp4`, `int4`,
     /// or `int4-g64` for a group size other than 32).
     public var description: String {
         switch self {
         case .bf16: return "bf16"
         case .fp8: return "fp8"
+        case .int8: return "int8"
         case .mxfp4: return "mxfp4"
         case .nvfp4: return "nvfp4"
         case .int4(let g): return g == 32 ? "int4" : "int4-g\(g)"
@@ -60,6 +65,7 @@ public enum WeightFormat: Hashable, Sendable, CustomStringConvertible {
         switch name.lowercased() {
         case "bf16": self = .bf16
         case "fp8": self = .fp8
+        case "int8": self = .int8
         case "mxfp4", "fp4": self = .mxfp4
         case "nvfp4": self = .nvfp4
         case "int4": self = .int4(groupSize: 32)
