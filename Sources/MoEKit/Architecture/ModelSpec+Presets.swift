@@ -62,6 +62,19 @@ extension ModelSpec {
             spec.published = PublishedParameters(total: try number("total"), active: try number("active"),
                                                  activeConvention: convention, source: try p.string("source") ?? "")
         }
+        if case .array(let items)? = m.value("api_prices") {
+            for (i, item) in items.enumerated() {
+                guard case .object(let o) = item else { throw .wrongType(key: "moekit.api_prices[\(i)]", expected: "an object") }
+                let r = ConfigReader(object: o, modelType: "preset", prefix: "moekit.api_prices[\(i)].")
+                func price(_ key: String) throws(ModelSpecError) -> Double {
+                    guard case .number(let d)? = r.value(key), d.isFinite, d >= 0 else { throw .missingKey(r.name(key), modelType: "preset") }
+                    return d
+                }
+                spec.apiPrices.append(APIPrice(provider: try r.string("provider") ?? "", date: try r.string("date") ?? "",
+                                               cacheHitInput: try price("cache_hit_input"), cacheMissInput: try price("cache_miss_input"),
+                                               output: try price("output"), source: try r.string("source") ?? ""))
+            }
+        }
         return spec
     }
 }

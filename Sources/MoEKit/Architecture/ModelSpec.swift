@@ -75,6 +75,8 @@ public struct ModelSpec: Hashable, Sendable {
     public var serving: ServingDefaults
     /// Published parameter counts, where known (presets only).
     public var published: PublishedParameters?
+    /// Published API prices, dated (presets only; empty when none is known).
+    public var apiPrices: [APIPrice] = []
 
     /// Creates a model from its parts; most callers load a preset or a `config.json` instead.
     public init(name: String, modelType: String, hiddenSize: Int, layerCount: Int, vocabularySize: Int,

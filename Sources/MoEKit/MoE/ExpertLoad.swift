@@ -57,12 +57,15 @@ public enum ExpertLoadError: Error, Hashable, Sendable, CustomStringConvertible 
     case nonPositiveTokens(Int)
     case empty
     case countOutOfRange(expert: Int, count: Int, tokens: Int)
+    /// A balance report that cannot be used.
+    case unreadableReport(path: String, reason: String)
 
     public var description: String {
         switch self {
         case .nonPositiveTokens(let t): return "measured expert load needs a positive token count, got \(t)"
         case .empty: return "measured expert load has no experts"
         case .countOutOfRange(let e, let c, let t): return "expert \(e) was selected \(c) times, outside 0...\(t) tokens"
+        case .unreadableReport(let path, let reason): return "expert load file '\(path)': \(reason)"
         }
     }
 }

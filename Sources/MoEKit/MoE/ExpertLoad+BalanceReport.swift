@@ -1,0 +1,45 @@
+//===--- ExpertLoad+BalanceReport.swift - A measured load from a file -----===//
+
+import Foundation
+
+extension ExpertLoad {
+    /// The largest balance report accepted, bytes.
+    public static let maximumReportBytes = 64 << 20
+
+    /// A measured load read from a `moebench balance --format json` report: its `load.counts`
+    /// (`[E]`, selections per expert over all batches) and `tokens`.
+    ///
+    /// - Throws: ``ExpertLoadError`` when the file cannot be read, is larger than
+    ///   ``maximumReportBytes``, lacks the keys, or holds counts out of range.
+    public static func measured(balanceReport url: URL) throws(ExpertLoadError) -> ExpertLoad {
+        let path = url.path
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+        guard let size else { throw .unreadableReport(path: path, reason: "cannot read the file") }
+        guard size <= maximumReportBytes else {
+            throw .unreadableReport(path: path, reason: "\(size) bytes is larger than the \(maximumReportBytes)-byte limit")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else { throw .unreadableReport(path: path, reason: "cannot read the file") }
+        guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw .unreadableReport(path: path, reason: "not a JSON object")
+        }
+        guard let tokens = (root["tokens"] as? NSNumber)?.intValue else {
+            throw .unreadableReport(path: path, reason: "no integer 'tokens'")
+        }
+        guard let load = root["load"] as? [String: Any], let counts = load["counts"] as? [NSNumber] else {
+            throw .unreadableReport(path: path, reason: "no 'load.counts' array")
+        }
+        guard counts.count <= RouterConfiguration.maximumExperts else {
+            throw .unreadableReport(path: path, reason: "\(counts.count) experts is more than \(RouterConfiguration.maximumExperts)")
+        }
+        var values: [Int] = []
+        values.reserveCapacity(counts.count)
+        for c in counts {
+            let d = c.doubleValue
+            guard d.isFinite, d == d.rounded(), abs(d) < 9e15 else {
+                throw .unreadableReport(path: path, reason: "'load.counts' holds \(c), not a count")
+            }
+            values.append(Int(d))
+        }
+        return try measured(selectionCounts: values, tokens: tokens)
+    }
+}

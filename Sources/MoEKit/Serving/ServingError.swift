@@ -1,0 +1,34 @@
+//===--- ServingError.swift - Why a projection was refused ----------------===//
+
+/// An error that names the deployment value or accelerator field a projection cannot use.
+public enum ServingError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// A value outside its range.
+    case outOfRange(field: String, value: String, expected: String)
+    /// Tensor- or expert-parallel size that does not divide the devices.
+    case notDivisible(field: String, value: Int, devices: Int)
+    /// More EP ranks than expert replicas.
+    case tooManyExpertRanks(ep: Int, experts: Int, redundant: Int)
+    /// A measured expert load for a different number of experts.
+    case expertLoadMismatch(counts: Int, experts: Int)
+    /// Traffic must leave the scale-up domain but the accelerator has no scale-out link.
+    case noScaleOut(accelerator: String, devices: Int, domain: Int)
+    /// The model's estimates were refused.
+    case estimation(EstimationError)
+
+    public var description: String {
+        switch self {
+        case .outOfRange(let field, let value, let expected):
+            return "\(field) must be in \(expected), got \(value)"
+        case .notDivisible(let field, let value, let devices):
+            return "\(field) size \(value) must be at least 1 and divide the \(devices) devices"
+        case .tooManyExpertRanks(let ep, let experts, let redundant):
+            return "expert parallel size \(ep) is larger than the \(experts) routed experts plus \(redundant) redundant ones"
+        case .expertLoadMismatch(let counts, let experts):
+            return "the expert load has \(counts) experts but the model has \(experts)"
+        case .noScaleOut(let accelerator, let devices, let domain):
+            return "accelerator '\(accelerator)' has no scale-out link, so \(devices) devices cannot go beyond its scale-up domain of \(domain)"
+        case .estimation(let e):
+            return e.description
+        }
+    }
+}

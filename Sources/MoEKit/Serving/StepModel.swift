@@ -1,0 +1,279 @@
+//===--- StepModel.swift - Seconds per decode step and prefill forward ----===//
+//
+// Every term is a roofline with achieved fractions: time = max(FLOPs / (peak · η_compute),
+// bytes / (bandwidth · η_memory)) + kernels · launch cost. Communication is
+// latency + bytes / (link bandwidth · η_link). See ServingProjection.swift for the whole model.
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+
+/// The closed-form step model behind ``ServingProjection``: per layer, per phase, for the
+/// busiest device.
+struct StepModel: Sendable {
+    /// What one forward processes on one device.
+    enum Phase: Sendable {
+        /// `sequences` sequences per device, `queries` tokens each (1 + draft tokens).
+        case decode(sequences: Double, queries: Double)
+        /// `tokens` new (cache-miss) prompt tokens per device.
+        case prefill(tokens: Double)
+
+        var tokens: Double {
+            switch self {
+            case .decode(let s, let q): return s * q
+            case .prefill(let t): return t
+            }
+        }
+        func halved() -> Phase {
+            switch self {
+            case .decode(let s, let q): return .decode(sequences: s / 2, queries: q)
+            case .prefill(let t): return .prefill(tokens: t / 2)
+            }
+        }
+    }
+
+    /// Compute and communication of one layer.
+    struct LayerTime {
+        var parts = StepBreakdown()
+        var communication = 0.0
+        var compute: Double { parts.attention + parts.routedExperts + parts.sharedAndDense + parts.other }
+    }
+
+    let model: ModelSpec
+    let accelerator: Accelerator
+    let deployment: Deployment
+    let attention: any AttentionCostModel
+    let layout: ExpertParallelLayout?
+    /// Attention cost per layer kind: decode (per query token, at the deployment's context).
+    let decodeAttention: [AttentionLayerKind: AttentionCost]
+    /// Attention cost per layer kind, averaged per cache-miss prompt token.
+    let prefillAttention: [AttentionLayerKind: AttentionCost]
+    /// Devices that hold a copy of the same KV entries, over those that split them: `tp / shards`.
+    let kvReplication: Double
+    let denseRate: Double, expertRate: Double, attentionRate: Double, memoryRate: Double
+    let denseBytes: Double, expertBytes: Double
+    let dispatchBytesPerElement: Double
+
+    init(model: ModelSpec, accelerator: Accelerator, deployment d: Deployment) throws(ServingError) {
+        self.model = model
+        self.accelerator = accelerator
+        self.deployment = d
+        attention = model.attentionModel
+        let kinds = attention.layerKindCounts.map(\.kind)
+        var decode: [AttentionLayerKind: AttentionCost] = [:], prefill: [AttentionLayerKind: AttentionCost] = [:]
+        let n = d.context
+        let hit = Int((Double(n) * d.cacheHitRate).rounded(.down))
+        let missTokens = Double(n - hit)
+        for kind in Self.kindsWithMTP(kinds, model: model) where decode[kind] == nil {
+            decode[kind] = attention.decodeCost(for: kind, context: n, storage: d.kvStorage)
+            let whole = attention.prefillCost(for: kind, tokens: n, storage: d.kvStorage)
+            let cached = hit > 0 ? attention.prefillCost(for: kind, tokens: hit, storage: d.kvStorage) : .zero
+            var miss = whole
+            miss.flops -= cached.flops; miss.indexerFlops -= cached.indexerFlops
+            miss.bytesWritten -= cached.bytesWritten
+            prefill[kind] = miss.scaled(by: 1 / missTokens)
+        }
+        decodeAttention = decode
+        prefillAttention = prefill
+        let tp = Double(d.tensorParallel)
+        kvReplication = tp / Double(Swift.min(d.tensorParallel, Self.kvShards(attention)))
+
+        let a = accelerator, eta = a.efficiency
+        let denseFormat = a.computeFormat(for: d.weights.dense), expertFormat = a.computeFormat(for: d.weights.experts)
+        denseRate = a.peak(denseFormat) * eta.compute(denseFormat)
+        expertRate = a.peak(expertFormat) * eta.compute(expertFormat)
+        attentionRate = a.peak(.bf16) * eta.attention
+        memoryRate = a.hbmBandwidth * eta.memory
+        denseBytes = d.weights.dense.bytesPerParameter
+        expertBytes = d.weights.experts.bytesPerParameter
+        // DeepEP dispatches in FP8 (one fp32 scale per 128 elements) when the experts compute in
+        // 8 bits or fewer, else in BF16; combine is always BF16.
+        dispatchBytesPerElement = expertFormat == .bf16 ? 2 : 1 + 4.0 / 128
+
+        if let moe = model.feedForward.moe {
+            let p = ExpertParallelLayout.probabilities(d.expertLoad, experts: moe.routedExperts, topK: moe.activeExperts)
+            layout = ExpertParallelLayout(probabilities: p, topK: moe.activeExperts, ranks: d.expertParallel,
+                                          redundant: d.redundantExperts)
+        } else {
+            layout = nil
+        }
+        let domain = a.scaleUp.domainSize
+        let leavesDomain = (layout != nil && d.expertParallel > domain) || d.tensorParallel > domain
+        if leavesDomain && a.scaleOut.bandwidth <= 0 {
+            throw .noScaleOut(accelerator: a.name, devices: d.devices, domain: domain)
+        }
+    }
+
+    /// Attention kinds of the main layers plus the one the MTP layer uses.
+    static func kindsWithMTP(_ kinds: [AttentionLayerKind], model: ModelSpec) -> [AttentionLayerKind] {
+        kinds + [mtpAttentionKind(model)]
+    }
+
+    /// The attention of an MTP / draft layer: V4 marks it window-only; others repeat the last layer.
+    static func mtpAttentionKind(_ model: ModelSpec) -> AttentionLayerKind {
+        if case .compressedHybrid(let v4) = model.attention { return .slidingWindow(v4.window) }
+        return model.attentionModel.layerKinds.last ?? .full
+    }
+
+    /// Ways the KV cache can be split across tensor-parallel ranks: the KV heads of GQA; one
+    /// for MLA, DSA and V4, whose single latent or shared head every rank must read whole.
+    static func kvShards(_ attention: any AttentionCostModel) -> Int {
+        (attention as? GroupedQueryAttention)?.kvHeads ?? 1
+    }
+
+    // MARK: - Terms
+
+    /// A roofline term: compute-bound or memory-bound, plus kernel launches.
+    func roofline(flops: Double, rate: Double, bytes: Double, kernels: Double) -> Double {
+        Swift.max(flops / rate, bytes / memoryRate) + kernels * accelerator.efficiency.kernelOverhead
+    }
+
+    /// A weight GEMM of `parameters` weights over `tokens` tokens per device (TP-split weights).
+    func gemm(parameters: Double, tokens: Double, dense: Bool = true, kernels: Double) -> Double {
+        guard parameters > 0 else { return 0 }
+        let bytes = parameters * (dense ? denseBytes : expertBytes) / Double(deployment.tensorParallel)
+        return roofline(flops: 2 * parameters * tokens, rate: dense ? denseRate : expertRate, bytes: bytes, kernels: kernels)
+    }
+
+    /// One layer of attention kind `kind` and FFN kind `ffn` for `phase`.
+    func layer(_ kind: AttentionLayerKind, _ ffn: FeedForwardSpec.LayerKind, _ phase: Phase) -> LayerTime {
+        let h = Double(model.hiddenSize), t = phase.tokens
+        var out = LayerTime()
+        // Attention core.
+        let flops: Double, bytes: Double
+        switch phase {
+        case .decode(let s, let q):
+            let c = decodeAttention[kind] ?? .zero
+            flops = s * q * c.totalFlops
+            bytes = s * kvReplication * c.totalBytesRead
+        case .prefill(let tokens):
+            let c = prefillAttention[kind] ?? .zero
+            flops = tokens * c.totalFlops
+            bytes = tokens * kvReplication * c.totalBytesRead
+        }
+        let coreKernels = attention.hasIndexer ? 2.0 : 1.0
+        out.parts.attention = roofline(flops: flops, rate: attentionRate, bytes: bytes, kernels: coreKernels)
+        let projection = Double(attention.parameters(for: kind) + model.hyperConnectionParametersPerLayer)
+        out.parts.attention += gemm(parameters: projection, tokens: t, kernels: 4)
+        // FFN.
+        let ffnSpec = model.feedForward
+        switch ffn {
+        case .dense:
+            out.parts.sharedAndDense = gemm(parameters: Double(ffnSpec.denseLayerParameters), tokens: t, kernels: 3)
+        case .moe:
+            guard let moe = ffnSpec.moe, let layout else { break }
+            let hidden = model.hiddenSize
+            out.parts.sharedAndDense = gemm(parameters: Double(moe.sharedParameters(hiddenSize: hidden) + moe.routerParameters(hiddenSize: hidden)),
+                                            tokens: t, kernels: moe.sharedExperts > 0 ? 4 : 1)
+            let expert = Double(moe.expertParameters(hiddenSize: hidden))
+            let groupTokens = t * Double(deployment.expertParallel)
+            let busiest = layout.slowestRank(tokens: groupTokens) { slots, distinct in
+                roofline(flops: 2 * expert * slots, rate: expertRate, bytes: distinct * expert * expertBytes, kernels: 3)
+            }
+            out.parts.routedExperts = busiest.time
+            let imbalance = Swift.max(1, busiest.slots / Swift.max(layout.meanSlots(tokens: groupTokens), 1e-300))
+            out.communication = expertParallelTime(tokens: t * imbalance, hidden: h, phase: phase, layout: layout)
+        }
+        out.communication += tensorParallelTime(tokens: t, hidden: h)
+        return out
+    }
+
+    /// EP dispatch then combine for `tokens` tokens leaving (or, on the busiest rank, arriving at)
+    /// one device. Decode uses DeepEP's low-latency kernels (each token sent straight to each
+    /// rank of its experts); prefill its normal kernels (once per remote scale-up domain over
+    /// the scale-out network, then forwarded inside it).
+    func expertParallelTime(tokens: Double, hidden h: Double, phase: Phase, layout: ExpertParallelLayout) -> Double {
+        guard layout.ranks > 1 else { return 0 }
+        let up = accelerator.scaleUp, out = accelerator.scaleOut, eta = accelerator.efficiency
+        let domain = Swift.min(up.domainSize, layout.ranks)
+        var upCopies: Double, outCopies: Double
+        switch phase {
+        case .decode:
+            (upCopies, outCopies) = layout.remoteRanks(domain: domain)
+        case .prefill:
+            upCopies = layout.remoteRanksPerToken
+            outCopies = layout.remoteDomains(domain: domain)
+        }
+        let latency = outCopies > 0 ? out.latency : up.latency
+        func call(_ bytesPerElement: Double) -> Double {
+            let perCopy = tokens * h * bytesPerElement
+            let upTime = upCopies * perCopy / (up.bandwidth * eta.scaleUp)
+            let outTime = outCopies > 0 ? outCopies * perCopy / (out.bandwidth * eta.scaleOut) : 0
+            return latency + Swift.max(upTime, outTime)
+        }
+        return call(dispatchBytesPerElement) + call(2)
+    }
+
+    /// Two ring all-reduces per layer of the TP group's BF16 activations (after attention and
+    /// after the FFN): `2 (tp − 1)/tp` of the data per device each.
+    func tensorParallelTime(tokens: Double, hidden h: Double) -> Double {
+        let tp = Double(deployment.tensorParallel)
+        guard tp > 1 else { return 0 }
+        let link = deployment.tensorParallel > accelerator.scaleUp.domainSize ? accelerator.scaleOut : accelerator.scaleUp
+        let eta = deployment.tensorParallel > accelerator.scaleUp.domainSize ? accelerator.efficiency.scaleOut : accelerator.efficiency.scaleUp
+        let bytes = 2 * (tp - 1) / tp * tokens * tp * h * 2
+        return 2 * (link.latency + bytes / (link.bandwidth * eta))
+    }
+
+    // MARK: - Whole step
+
+    /// Output head (for `headTokens` tokens) and embedding lookup.
+    func head(tokens: Double) -> Double {
+        let v = Double(model.vocabularySize), h = Double(model.hiddenSize)
+        return gemm(parameters: v * h, tokens: tokens, kernels: 2)
+            + roofline(flops: 0, rate: 1, bytes: tokens * h * denseBytes, kernels: 1)
+    }
+
+    /// Every main layer for `phase`: with overlap, two micro-batches of half the tokens, each
+    /// layer taking `max(compute, communication)` of one micro-batch per micro-batch.
+    func layers(_ phase: Phase, overlap: Bool) -> StepBreakdown {
+        let kinds = attention.layerKinds, ffn = model.feedForward.layerKinds
+        var cache: [Int: LayerTime] = [:]
+        var total = StepBreakdown()
+        let p = overlap ? phase.halved() : phase
+        let kindIndex = attention.layerKindCounts.map(\.kind)
+        for i in kinds.indices {
+            let k = kindIndex.firstIndex(of: kinds[i]) ?? 0
+            let key = k * 2 + (ffn[i] == .moe ? 1 : 0)
+            let time: LayerTime
+            if let cached = cache[key] { time = cached } else {
+                time = layer(kinds[i], ffn[i], p)
+                cache[key] = time
+            }
+            var parts = time.parts
+            if overlap {
+                parts = parts.scaled(by: 2)
+                parts.communication = 2 * Swift.max(0, time.communication - time.compute)
+            } else {
+                parts.communication = time.communication
+            }
+            total = total + parts
+        }
+        return total
+    }
+
+    /// One decode step of `sequences` sequences per device: main layers, head, and the draft
+    /// module run once per draft token (one MoE layer and the head, on one token per sequence).
+    func decodeStep(sequences b: Double, overlap: Bool) -> StepBreakdown {
+        let drafts = Double(deployment.speculation?.draftTokens ?? 0)
+        let q = 1 + drafts
+        var step = layers(.decode(sequences: b, queries: q), overlap: overlap)
+        step.other += head(tokens: b * q)
+        if drafts > 0 {
+            let ffn: FeedForwardSpec.LayerKind = model.feedForward.moe == nil ? .dense : .moe
+            let mtp = layer(Self.mtpAttentionKind(model), ffn, .decode(sequences: b, queries: 1))
+            let draft = mtp.compute + mtp.communication + head(tokens: b)
+            step.other += drafts * draft
+        }
+        return step
+    }
+
+    /// One prefill forward of `tokens` cache-miss tokens per device (the head runs on the last
+    /// token of each prompt only).
+    func prefillForward(tokens c: Double, overlap: Bool) -> StepBreakdown {
+        var step = layers(.prefill(tokens: c), overlap: overlap)
+        let missPerPrompt = Double(deployment.context) * (1 - deployment.cacheHitRate)
+        step.other += head(tokens: Swift.max(1, c / Swift.max(missPerPrompt, 1)))
+        return step
+    }
+}
