@@ -5,7 +5,7 @@
 public enum AcceleratorError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The file could not be read.
     case unreadableFile(file: String, reason: String)
-    /// The file is larger than ``Accelerator/maximumFileBytes``; it was not read.
+    /// The file is larger than 1 MiB; it was not read.
     case fileTooLarge(file: String, bytes: Int, limit: Int)
     /// The text is not a JSON object.
     case malformedJSON(file: String, reason: String)
