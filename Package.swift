@@ -23,8 +23,9 @@ let package = Package(
         .target(
             name: "MoEKit",
             dependencies: ["CBLAS", "_MoEKitKernels"],
-            // Model presets: the project's own config files (Architecture/ModelSpec+Presets.swift).
-            resources: [.copy("Resources/Models")],
+            // Model presets: the project's own config files (Architecture/ModelSpec+Presets.swift);
+            // accelerator presets, every number with its source (Serving/Accelerator+Loading.swift).
+            resources: [.copy("Resources/Models"), .copy("Resources/Accelerators")],
             swiftSettings: hostTuning
         ),
         .executableTarget(

@@ -6,6 +6,8 @@ struct TextTable {
     var header: [String]
     var rows: [[String]] = []
     var leftAligned: Bool
+    /// Further text columns to left-align (indices).
+    var leftAlignedColumns: Set<Int> = []
 
     init(leftAligned: Bool = false, _ header: [String]) {
         self.header = header
@@ -21,7 +23,7 @@ struct TextTable {
         func line(_ cells: [String]) -> String {
             var text = cells.enumerated().map { c, cell in
                 let pad = String(repeating: " ", count: max(0, widths[c] - cell.count))
-                return c == 0 && leftAligned ? cell + pad : pad + cell
+                return (c == 0 && leftAligned) || leftAlignedColumns.contains(c) ? cell + pad : pad + cell
             }.joined(separator: "  ")
             while text.last == " " { text.removeLast() }
             return text

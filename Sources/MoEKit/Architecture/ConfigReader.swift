@@ -28,10 +28,19 @@ enum JSONValue: Decodable, Hashable, Sendable {
 
     /// Parses `data` as a JSON object.
     static func parseObject(_ data: Data) throws(ModelSpecError) -> [String: JSONValue] {
+        do { return try decodeObject(data) }
+        catch { throw .malformedJSON(reason: error.reason) }
+    }
+
+    /// Why a text is not a JSON object, in a few words.
+    struct SyntaxError: Error { var reason: String }
+
+    /// Parses `data` as a JSON object, for callers with their own error type.
+    static func decodeObject(_ data: Data) throws(SyntaxError) -> [String: JSONValue] {
         let value: JSONValue
         do { value = try JSONDecoder().decode(JSONValue.self, from: data) }
-        catch { throw .malformedJSON(reason: Self.reason(error)) }
-        guard case .object(let object) = value else { throw .malformedJSON(reason: "the top level is not an object") }
+        catch { throw SyntaxError(reason: Self.reason(error)) }
+        guard case .object(let object) = value else { throw SyntaxError(reason: "the top level is not an object") }
         return object
     }
 

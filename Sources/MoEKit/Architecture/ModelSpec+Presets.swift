@@ -97,19 +97,9 @@ enum PresetLibrary {
         return specs.sorted { $0.name < $1.name }
     }
 
-    /// `Models` inside the SwiftPM resource bundle. The bundle is looked for beside the main
-    /// executable first, so that a missing bundle is an error rather than `Bundle.module`'s trap.
+    /// `Models` inside the SwiftPM resource bundle.
     static func resourceDirectory() throws(ModelSpecError) -> URL {
-        let bundleName = "MoEKit_MoEKit.resources"
-        var candidates = [Bundle.main.bundleURL.appendingPathComponent(bundleName)]
-        let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
-        candidates.append(executable.deletingLastPathComponent().appendingPathComponent(bundleName))
-        candidates.append(Bundle.main.bundleURL.appendingPathComponent("MoEKit_MoEKit.bundle"))
-        for c in candidates {
-            let models = c.appendingPathComponent("Models")
-            if FileManager.default.fileExists(atPath: models.path) { return models }
-        }
-        if let url = Bundle.module.url(forResource: "Models", withExtension: nil) { return url }
-        throw .presetsUnavailable("no Models folder in \(candidates.map(\.path).joined(separator: ", "))")
+        do { return try BundledResources.directory("Models") }
+        catch { throw .presetsUnavailable(error.description) }
     }
 }

@@ -43,7 +43,8 @@ public struct Interconnect: Hashable, Sendable {
     /// Fixed cost of one collective call (a dispatch, a combine, an all-reduce), seconds.
     public var latency: Double
     /// Devices that reach each other over this link (the scale-up domain: 8 for an HGX node,
-    /// 72 for an NVL72 rack, 768 dies for a CloudMatrix384). For scale-out, `Int.max`.
+    /// 72 for an NVL72 rack, 384 two-die packages for a CloudMatrix384, whose preset
+    /// `ascend-910c` is one package). For scale-out, `Int.max`.
     public var domainSize: Int
 
     /// A link of `bandwidth` bytes/s per direction, `latency` seconds per call, `domainSize` devices.

@@ -72,6 +72,14 @@ void moekit_swiglu(const float *gate_up, size_t rows, size_t width, float *out);
 void moekit_combine(const float *rows, const int32_t *positions, const float *weights,
                     const float *addend, size_t tokens, size_t k, size_t d, float *y);
 
+// MARK: - Memory bandwidth (MemoryKernels.c)
+
+/// The sum of x[0 ..< n], read front to back as 64-byte vectors, eight per step, into four
+/// partial sums of sixteen lanes (the order differs from a scalar sum). `x` must be 64-byte
+/// aligned. Used to time streaming reads: the result depends on every element, so no read is
+/// elided.
+float moekit_read_sum(const float *x, size_t n);
+
 #ifdef __cplusplus
 }
 #endif
