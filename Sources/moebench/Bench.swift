@@ -25,11 +25,17 @@ extension MoEBench {
 
         @OptionGroup var measurement: MeasurementOptions
 
+        @OptionGroup var hardware: AcceleratorOptions
+
+        /// Accelerators the measured router is projected onto when --accelerator is not given.
+        static let projectionAccelerators = ["h200", "b200", "mi355x", "ascend-910c"]
+
         func run() throws {
             guard hidden >= 1 else { throw UsageError("--hidden must be at least 1, got \(hidden)") }
             try measurement.check()
             let (repetitions, threads, seed, format) = (measurement.repetitions, measurement.threads, measurement.seed, measurement.format)
             let config = try router.configuration(fallback: .kimiK2)
+            let accelerators = try hardware.accelerators(default: Self.projectionAccelerators)
             let bytes = RoutingBenchmark.bufferBytes(configuration: config, hiddenSize: hidden,
                                                      largestBatch: tokens.max() ?? 0)
             guard let bytes, bytes <= Self.bufferLimit else {
@@ -47,9 +53,12 @@ extension MoEBench {
             }
             progress.clear()
 
+            let projection = try BenchProjection(config: config, hidden: hidden, accelerators: accelerators,
+                                                 results: results, peak: peak)
             let report = BenchReport(
                 config: config, preset: router.preset ?? (isDefaultPreset(config) ? "kimi-k2" : nil),
-                hidden: hidden, threads: threads, repetitions: repetitions, peak: peak, results: results)
+                hidden: hidden, threads: threads, repetitions: repetitions, peak: peak, results: results,
+                projection: projection)
             switch format {
             case .json: print(try report.json())
             case .csv: print(report.csv(), terminator: "")

@@ -12,6 +12,8 @@ struct BenchReport {
     var repetitions: Int
     var peak: Double
     var results: [RoutingBenchmark.Measurement]
+    /// The measured router projected onto accelerators.
+    var projection: BenchProjection
 
     nonisolated(unsafe) private static let stages: [(name: String, time: KeyPath<RoutingBenchmark.Measurement, TimingSummary>)] = [
         ("gemm", \.gemm), ("route", \.route), ("router", \.router), ("dispatch", \.dispatch), ("combine", \.combine),
@@ -44,6 +46,7 @@ struct BenchReport {
             out += "combine: expert outputs [T·k, \(hidden)] float32 into [T, \(hidden)], in chunks of \(chunk) tokens\n"
         }
         if let rss = peakResidentBytes() { out += "peak memory (RSS): \(Format.binaryBytes(rss))\n" }
+        out += projection.table()
         return out
     }
 
@@ -87,6 +90,7 @@ struct BenchReport {
             },
         ]
         if let preset { object["preset"] = preset }
+        object["projection"] = projection.jsonObject
         if let rss = peakResidentBytes() { object["peak_rss_bytes"] = rss }
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
         return String(decoding: data, as: UTF8.self)

@@ -12,7 +12,7 @@ struct MoEBench: ParsableCommand {
         commandName: "moebench",
         abstract: "Measure and estimate what it costs to run Mixture-of-Experts models.",
         version: "0.1.0",
-        subcommands: [Bench.self, Route.self, Layer.self, Balance.self, Estimate.self, Curve.self, Compare.self, Models.self,
+        subcommands: [Bench.self, Route.self, Layer.self, Balance.self, Estimate.self, Curve.self, Compare.self, Models.self, Serve.self, Validate.self,
                       Accelerators.self],
         defaultSubcommand: Bench.self
     )

@@ -37,7 +37,8 @@ extension ServingProjection {
         add("expert_load", load, "the busiest rank sets the pace: its routed tokens plus √(2 ln ep · tokens) for the maximum over ranks; its weight bytes are the distinct replicas it touches, Σ 1 − (1 − p)^T")
         add("compute_format.dense", a.computeFormat(for: d.weights.dense).rawValue, "non-expert GEMMs: weights \(d.weights.dense) on \(a.name)")
         add("compute_format.experts", a.computeFormat(for: d.weights.experts).rawValue, "routed-expert GEMMs: weights \(d.weights.experts) on \(a.name)")
-        add("compute_format.attention", "bf16", "the attention core runs in BF16 (FlashMLA, FlashAttention) whatever the KV format")
+        add("compute_format.attention", StepModel.attentionFormat(d.kvStorage, accelerator: a).rawValue,
+            "the attention core runs in FP8 when the KV cache is FP8 and the device has FP8 (FlashMLA / FlashAttention-3 FP8), else in BF16")
         for f in ComputeFormat.allCases where eta.compute[f] != nil {
             add("efficiency.compute.\(f)", number(eta.compute(f)), source("efficiency.compute.\(f)"))
         }

@@ -82,7 +82,7 @@ struct StepModel: Sendable {
         let denseFormat = a.computeFormat(for: d.weights.dense), expertFormat = a.computeFormat(for: d.weights.experts)
         denseRate = a.peak(denseFormat) * eta.compute(denseFormat)
         expertRate = a.peak(expertFormat) * eta.compute(expertFormat)
-        attentionRate = a.peak(.bf16) * eta.attention
+        attentionRate = a.peak(Self.attentionFormat(d.kvStorage, accelerator: a)) * eta.attention
         memoryRate = a.hbmBandwidth * eta.memory
         denseBytes = d.weights.dense.bytesPerParameter
         expertBytes = d.weights.experts.bytesPerParameter
@@ -102,6 +102,13 @@ struct StepModel: Sendable {
         if leavesDomain && a.scaleOut.bandwidth <= 0 {
             throw .noScaleOut(accelerator: a.name, devices: d.devices, domain: domain)
         }
+    }
+
+    /// The format the attention core multiplies in: FP8 when the KV cache is FP8 and the device
+    /// has FP8 (FlashMLA's and FlashAttention-3's FP8 paths, as SGLang serves DeepSeek on H20),
+    /// else BF16.
+    static func attentionFormat(_ storage: KVStorage, accelerator: Accelerator) -> ComputeFormat {
+        storage.kv == .fp8 && accelerator.peakFlops[.fp8] != nil ? .fp8 : .bf16
     }
 
     /// Attention kinds of the main layers plus the one the MTP layer uses.

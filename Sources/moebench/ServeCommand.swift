@@ -1,0 +1,148 @@
+//===--- ServeCommand.swift - `moebench serve` ----------------------------===//
+
+import ArgumentParser
+import Foundation
+import MoEKit
+
+extension MoEBench {
+    /// Serving projection: time per token, throughput, memory and dollars per million tokens.
+    struct Serve: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Project decode and prefill time, throughput, memory and cost of serving a model on accelerators.",
+            discussion: """
+                Attention runs data-parallel over devices/tp groups and routed experts expert-parallel \
+                over --ep ranks (DeepSeek / SGLang layout). Batch per device: --batch-per-device N, or \
+                the largest that meets --tpot-slo-ms, or by default the largest that fits in memory \
+                (at most 1024). Defaults: 8 devices, tp 1, ep = devices, context 4096, prefill chunk \
+                16384, overlap on, uniform expert load, formats and price as the model and accelerator \
+                presets give them; every default is echoed in the output. Accelerators: \
+                'moebench accelerators'. Output files are written whole or not at all.
+                """)
+
+        @Option(name: .customLong("model"), help: "Model presets, comma-separated (see 'moebench models').")
+        var model: String?
+
+        @Option(name: .customLong("config"), help: "A Hugging Face config.json file instead of a preset.")
+        var config: String?
+
+        @OptionGroup var hardware: AcceleratorOptions
+
+        @Option(name: .customLong("devices"), parsing: .unconditional, help: "Devices serving one model replica.")
+        var devices = 8
+
+        @Option(name: .customLong("tp"), parsing: .unconditional, help: "Tensor-parallel size of each attention group.")
+        var tensorParallel = 1
+
+        @Option(name: .customLong("ep"), parsing: .unconditional, help: "Expert-parallel ranks (default: every device).")
+        var expertParallel: Int?
+
+        @Option(name: .customLong("redundant-experts"), parsing: .unconditional, help: "Extra expert replicas placed on the hottest experts (EPLB).")
+        var redundantExperts = 0
+
+        @OptionGroup var storage: StorageOptions
+
+        @Option(name: .customLong("context"), help: "Average KV length of a decoding sequence and the prompt length of prefill (4096, 64K, 1M).")
+        var context = "4096"
+
+        @Option(name: .customLong("batch-per-device"), parsing: .unconditional, help: "Decode sequences per device (fixes the batch).")
+        var batchPerDevice: Int?
+
+        @Option(name: .customLong("tpot-slo-ms"), parsing: .unconditional, help: "Largest batch whose time per output token is at most this many ms.")
+        var tpotSLO: Double?
+
+        @Option(name: .customLong("prefill-chunk"), parsing: .unconditional, help: "Cache-miss prompt tokens per device per prefill forward.")
+        var prefillChunk = 16_384
+
+        @Option(name: .customLong("mtp-tokens"), parsing: .unconditional, help: "Draft tokens per step (default 1 when --mtp-acceptance is given).")
+        var mtpTokens: Int?
+
+        @Option(name: .customLong("mtp-acceptance"), parsing: .unconditional, help: "Probability a draft token is accepted, in [0, 1).")
+        var mtpAcceptance: Double?
+
+        @Option(name: .customLong("cache-hit-rate"), parsing: .unconditional, help: "Share of input tokens served from the prefix cache, in [0, 1).")
+        var cacheHitRate = 0.0
+
+        @Flag(name: .customLong("no-overlap"), help: "Turn off two-micro-batch overlap of communication with compute.")
+        var noOverlap = false
+
+        @Option(name: .customLong("skew"), parsing: .unconditional, help: "Zipf exponent of expert popularity (0 = uniform).")
+        var skew: Double?
+
+        @Option(name: .customLong("expert-load"), help: "Measured expert counts: a 'moebench balance --format json' file.")
+        var expertLoad: String?
+
+        @Option(name: .customLong("phase"), help: "decode, prefill or both.")
+        var phase: PhaseOption = .both
+
+        @Option(name: .customLong("format"), help: "Output: table, json or csv.")
+        var format: OutputFormat = .table
+
+        @Option(name: .customLong("plot"), help: "Also write the throughput-interactivity frontier as an SVG chart.")
+        var plot: String?
+
+        @Option(name: .customLong("frontier-points"), parsing: .unconditional, help: "Batches on the frontier (log-spaced, 1 to the largest that fits).")
+        var frontierPoints = 32
+
+        enum PhaseOption: String, ExpressibleByArgument, CaseIterable { case decode, prefill, both }
+
+        static let defaultAccelerators = ["h200"]
+
+        func run() throws {
+            let request = try projections()
+            var reports: [ServeReport] = []
+            for (spec, device) in request {
+                reports.append(try ServeReport(projection: try makeProjection(spec, device), phase: phase,
+                                               rule: batchRule, frontierPoints: plot != nil || format == .json ? frontierPoints : 0))
+            }
+            let files = FileCommit()
+            if let plot {
+                try files.stage(ServeReport.frontierChart(reports), at: URL(fileURLWithPath: plot))
+            }
+            let text: String
+            switch format {
+            case .json: text = try ServeReport.json(reports)
+            case .csv: text = ServeReport.csv(reports)
+            case .table: text = reports.map { $0.table() }.joined(separator: "\n")
+            }
+            try files.commit()
+            print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
+        }
+
+        /// The decode batch rule the flags ask for.
+        var batchRule: BatchRule {
+            if let b = batchPerDevice { return .fixed(b) }
+            if let slo = tpotSLO { return .timePerOutputToken(seconds: slo / 1000) }
+            return .largestFitting(limit: 1024)
+        }
+
+        /// Every (model, accelerator) pair, models outermost.
+        func projections() throws -> [(ModelSpec, Accelerator)] {
+            if batchPerDevice != nil && tpotSLO != nil { throw UsageError("give --batch-per-device or --tpot-slo-ms, not both") }
+            if skew != nil && expertLoad != nil { throw UsageError("give --skew or --expert-load, not both") }
+            if mtpTokens != nil && mtpAcceptance == nil { throw UsageError("--mtp-tokens needs --mtp-acceptance") }
+            if let slo = tpotSLO, !(slo.isFinite && slo > 0) { throw UsageError("--tpot-slo-ms must be a positive number of milliseconds, got \(slo)") }
+            if let b = batchPerDevice, !(1...(1 << 20)).contains(b) { throw UsageError("--batch-per-device must be in 1...1048576, got \(b)") }
+            guard (2...10_000).contains(frontierPoints) else { throw UsageError("--frontier-points must be in 2...10000, got \(frontierPoints)") }
+            let specs: [ModelSpec]
+            if let config { specs = [try loadModel(name: model, config: config)] }
+            else if let model { specs = try loadModels(model) }
+            else { throw UsageError("give a model with --model NAME or --config PATH (see 'moebench models')") }
+            let devices = try hardware.accelerators(default: Self.defaultAccelerators)
+            return specs.flatMap { s in devices.map { (s, $0) } }
+        }
+
+        func makeProjection(_ spec: ModelSpec, _ device: Accelerator) throws -> ServingProjection {
+            let estimator = try storage.estimator(for: spec, strict: false)
+            let n = try parseContext(context)
+            var load = ExpertLoadModel.uniform
+            if let skew { load = .zipf(skew: skew) }
+            if let expertLoad { load = .measured(try ExpertLoad.measured(balanceReport: URL(fileURLWithPath: expertLoad))) }
+            let speculation = mtpAcceptance.map { Speculation(draftTokens: mtpTokens ?? 1, acceptance: $0) }
+            let d = Deployment(devices: devices, tensorParallel: tensorParallel, expertParallel: expertParallel ?? devices,
+                               redundantExperts: redundantExperts, weights: estimator.weights, kvStorage: estimator.kvStorage,
+                               context: n, prefillChunk: prefillChunk, speculation: speculation, cacheHitRate: cacheHitRate,
+                               overlap: !noOverlap, expertLoad: load)
+            return try ServingProjection(model: estimator.model, accelerator: device, deployment: d)
+        }
+    }
+}
