@@ -39,5 +39,14 @@ let package = Package(
             path: "Benchmarks/EstimationBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "ServingBenchmarks",
+            dependencies: [
+                .product(name: "MoEKit", package: "MoEKit"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/ServingBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

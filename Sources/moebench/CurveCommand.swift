@@ -58,6 +58,7 @@ extension MoEBench {
             // Build every output first, then write files all-or-nothing, then print.
             let csvText = Self.csv(names: names, contexts: xs, values: values)
             let files = FileCommit()
+            files.protect(inputs: models.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasSuffix(".json") })
             if let csv { try files.stage(csvText, at: URL(fileURLWithPath: csv)) }
             if let plot {
                 let label: (Double) -> String = { m.unit == "bytes" ? Format.bytes($0) : Format.flops($0) }

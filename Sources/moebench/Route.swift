@@ -83,6 +83,7 @@ extension MoEBench {
                 return
             }
             let files = FileCommit()
+            files.protect(inputs: [logits, hidden, gate, gateBias, bias].compactMap { $0 })
             let shape = [result.tokens, result.topK]
             if let outIndices {
                 try files.stage(NPY.encode(NPYArray(shape: shape, values: result.indices)), at: URL(fileURLWithPath: outIndices))

@@ -95,6 +95,7 @@ extension MoEBench {
                                                rule: batchRule, frontierPoints: plot != nil || format == .json ? frontierPoints : 0))
             }
             let files = FileCommit()
+            files.protect(inputs: [config, expertLoad, hardware.acceleratorFile].compactMap { $0 })
             if let plot {
                 try files.stage(ServeReport.frontierChart(reports), at: URL(fileURLWithPath: plot))
             }
