@@ -23,6 +23,9 @@ struct MoEBench: ParsableCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
+        } catch let code as ExitCode {
+            // A verdict, not an error (`validate` with an error above its tolerance).
+            Foundation.exit(code.rawValue)
         } catch {
             if exitCode(for: error) == .success { exit(withError: error) }
             let message = self.message(for: error)

@@ -92,7 +92,7 @@ extension MoEBench {
             var reports: [ServeReport] = []
             for (spec, device) in request {
                 reports.append(try ServeReport(projection: try makeProjection(spec, device), phase: phase,
-                                               rule: batchRule, frontierPoints: plot != nil || format == .json ? frontierPoints : 0))
+                                               rule: batchRule, frontierPoints: plot != nil || format != .table ? frontierPoints : 0))
             }
             let files = FileCommit()
             files.protect(inputs: [config, expertLoad, hardware.acceleratorFile].compactMap { $0 })

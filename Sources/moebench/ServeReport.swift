@@ -45,12 +45,14 @@ struct ServeReport {
 
     var name: String { "\(projection.model.name) on \(projection.accelerator.name)" }
 
-    /// The memory verdict of the phase that holds the most.
+    /// The memory verdict reported at the top level: decode's when decode was projected, else prefill's.
     var memory: MemoryFootprint { decode?.projection.memory ?? prefill!.memory }
 
     static func ruleText(_ c: DecodeChoice) -> String {
         switch c.rule {
         case .fixed(let b): return "fixed at \(b) per device"
+        case .timePerOutputToken(let s) where c.largestFittingBatch == 0:
+            return "not even one sequence fits in memory; TPOT <= \(Format.fixed(s * 1e3, 1)) ms cannot be searched"
         case .timePerOutputToken(let s):
             return c.targetMet ? "largest batch with TPOT <= \(Format.fixed(s * 1e3, 1)) ms (fits up to \(c.largestFittingBatch))"
                 : "no batch meets TPOT <= \(Format.fixed(s * 1e3, 1)) ms; fastest achievable shown"
@@ -69,6 +71,11 @@ struct ServeReport {
             .joined(separator: ", ")
     }
 
+    /// Tokens per second: whole numbers from 100 up, three significant digits below.
+    static func rate(_ v: Double) -> String {
+        v >= 100 ? Format.fixed(v, 0) : String(format: "%.3g", v)
+    }
+
     static func dollars(_ v: Double?) -> String {
         guard let v else { return "-" }
         return v >= 0.01 ? "$" + Format.fixed(v, 3) : String(format: "$%.2g", v)
@@ -81,15 +88,15 @@ struct ServeReport {
         out += "formats: weights \(d.weights.dense), experts \(d.weights.experts), KV \(d.kvStorage.kv)"
         out += (p.model.attentionModel.hasIndexer ? ", indexer \(d.kvStorage.indexer)" : "") + "\n"
         out += "serving: " + (d.speculation.map { "MTP \($0.draftTokens) draft, acceptance \($0.acceptance)" } ?? "no MTP")
-        out += ", overlap \(d.overlap ? "on" : "off"), cache hit rate \(d.cacheHitRate), prefill chunk \(d.prefillChunk)\n"
+        out += ", overlap \(d.overlap ? "on" : "off"), cache hit rate \(Format.plain(d.cacheHitRate)), prefill chunk \(d.prefillChunk)\n"
         if let c = decode {
             let x = c.projection
             out += "\ndecode: batch \(x.batchPerDevice) per device (\(Self.ruleText(c)))\n"
             var t = TextTable(leftAligned: true, ["quantity", "value"])
             t.append(["time per output token", Format.seconds(x.timePerOutputToken)])
             t.append(["step time", Format.seconds(x.stepTime) + " (\(Format.fixed(x.tokensPerStep, 2)) tokens per step)"])
-            t.append(["tokens/s per user", Format.fixed(x.tokensPerSecondPerUser, 1)])
-            t.append(["tokens/s per device", Format.fixed(x.tokensPerSecondPerDevice, 0)])
+            t.append(["tokens/s per user", Self.rate(x.tokensPerSecondPerUser)])
+            t.append(["tokens/s per device", Self.rate(x.tokensPerSecondPerDevice)])
             t.append(["memory per device", Self.verdict(x.memory)])
             out += t.render()
             out += "step: " + Self.shares(x.breakdown) + (x.overlapped ? "; two micro-batches overlapped" : "") + "\n"
@@ -99,7 +106,7 @@ struct ServeReport {
             var t = TextTable(leftAligned: true, ["quantity", "value"])
             t.append(["time to first token", Format.seconds(f.timeToFirstToken)])
             t.append(["forward time", Format.seconds(f.forwardTime)])
-            t.append(["input tokens/s per device", Format.fixed(f.tokensPerSecondPerDevice, 0) + (d.cacheHitRate > 0 ? " (cache-miss \(Format.fixed(f.missTokensPerSecondPerDevice, 0)))" : "")])
+            t.append(["input tokens/s per device", Self.rate(f.tokensPerSecondPerDevice) + (d.cacheHitRate > 0 ? " (cache-miss \(Self.rate(f.missTokensPerSecondPerDevice)))" : "")])
             t.append(["memory per device", Self.verdict(f.memory)])
             out += t.render()
             out += "forward: " + Self.shares(f.breakdown) + (f.overlapped ? "; two micro-batches overlapped" : "") + "\n"
@@ -208,7 +215,8 @@ struct ServeReport {
 
     // MARK: CSV
 
-    /// `model,accelerator,key,value` rows with the JSON document's scalar leaves (dotted keys).
+    /// `model,accelerator,key,value` rows with the JSON document's scalar leaves (dotted keys;
+    /// frontier points as `frontier.<i>.<key>`), assumptions left out.
     static func csv(_ reports: [ServeReport]) -> String {
         var out = csvLine(["model", "accelerator", "key", "value"]) + "\n"
         for r in reports {
@@ -226,7 +234,6 @@ struct ServeReport {
                 }
             }
             var object = r.jsonObject()
-            object["frontier"] = nil
             object["assumptions"] = nil
             walk("", object)
             for (k, v) in rows { out += csvLine([r.projection.model.name, r.projection.accelerator.name, k, v]) + "\n" }

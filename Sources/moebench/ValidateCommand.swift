@@ -45,7 +45,10 @@ extension MoEBench {
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
             }
-            if rows.contains(where: { !$0.passes }) { throw ExitCode(1) }
+            if rows.contains(where: { !$0.passes }) {
+                FileHandle.standardError.write(Data("moebench: validate: \(rows.filter { !$0.passes }.map(\.figure.id).joined(separator: ", ")) outside tolerance\n".utf8))
+                throw ExitCode(1)
+            }
         }
 
         static func table(_ rows: [Row]) -> String {
@@ -61,7 +64,9 @@ extension MoEBench {
             var out = "Projections against published serving figures (per device; metric in each row's unit)\n\n" + t.render()
             let errors = rows.filter { $0.figure.tolerance != nil }.map { abs($0.error) }.sorted()
             if !errors.isEmpty {
-                out += "\nmedian |error| \(Format.fixed(100 * errors[errors.count / 2], 1))%, max \(Format.fixed(100 * (errors.last ?? 0), 1))% over \(errors.count) rows with a tolerance\n"
+                let n = errors.count
+                let median = n % 2 == 1 ? errors[n / 2] : (errors[n / 2 - 1] + errors[n / 2]) / 2
+                out += "\nmedian |error| \(Format.fixed(100 * median, 1))%, max \(Format.fixed(100 * (errors.last ?? 0), 1))% over \(n) rows with a tolerance\n"
             }
             out += "\ncommands and sources:\n"
             for r in rows { out += "  \(r.figure.id): \(r.command)\n    \(r.figure.source)\n" }

@@ -66,8 +66,9 @@ public struct ServingEfficiency: Hashable, Sendable {
     /// Fraction of ``Accelerator/peakFlops`` a GEMM reaches when compute-bound, per format.
     /// A format without an entry uses the smallest given.
     public var compute: [ComputeFormat: Double]
-    /// Fraction of the BF16 peak the attention core (FlashMLA, FlashAttention) reaches when
-    /// compute-bound.
+    /// Fraction of the peak the attention core (FlashMLA, FlashAttention) reaches when
+    /// compute-bound: of the FP8 peak when the KV cache is FP8 and the device has FP8, else of
+    /// the BF16 peak.
     public var attention: Double
     /// Fraction of the HBM bandwidth a memory-bound kernel reaches.
     public var memory: Double
@@ -171,18 +172,20 @@ public struct Accelerator: Hashable, Sendable {
         self.sources = sources
     }
 
-    /// The format a GEMM runs in when its weights are stored as `weights`: the weight format's
-    /// own rate where the device has it, otherwise the next wider format it has (FP4 → FP8 →
-    /// BF16; INT8 → FP8 → BF16). INT4 weight-only checkpoints run in BF16 (W4A16).
+    /// The format a GEMM runs in when its weights are stored as `weights`: the fastest format
+    /// this device has that holds the weights exactly — their own format, or a wider one they
+    /// convert to without loss (FP4 → FP8 → BF16; FP8 → BF16; INT8 → BF16). INT4 weight-only
+    /// checkpoints run in BF16 (W4A16). So B300, whose INT8 rate is a tenth of its BF16 rate,
+    /// runs INT8 weights in BF16.
     public func computeFormat(for weights: WeightFormat) -> ComputeFormat {
-        let wanted: [ComputeFormat]
+        let exact: [ComputeFormat]
         switch weights {
-        case .bf16, .int4: wanted = [.bf16]
-        case .fp8: wanted = [.fp8, .bf16]
-        case .int8: wanted = [.int8, .fp8, .bf16]
-        case .mxfp4, .nvfp4: wanted = [.fp4, .fp8, .bf16]
+        case .bf16, .int4: exact = [.bf16]
+        case .fp8: exact = [.fp8, .bf16]
+        case .int8: exact = [.int8, .bf16]
+        case .mxfp4, .nvfp4: exact = [.fp4, .fp8, .bf16]
         }
-        return wanted.first { peakFlops[$0] != nil } ?? .bf16
+        return exact.filter { peakFlops[$0] != nil }.max { peakFlops[$0]! < peakFlops[$1]! } ?? .bf16
     }
 
     /// Peak FLOP/s in `format` (the BF16 peak when the device lacks the format).

@@ -3,7 +3,7 @@
 // The closed-form serving model: a decode step and a prefill forward on the busiest device,
 // per layer, from the attention cost models, parameter counts, expert load and the
 // accelerator's peaks and achieved fractions. Formulas: the "How the projection works"
-// section of the README and the ServingProjection DocC article.
+// section of the README and the "Projecting Serving Cost" DocC article.
 //
 //===----------------------------------------------------------------------===//
 

@@ -224,11 +224,14 @@ struct StepModel: Sendable {
 
     // MARK: - Whole step
 
-    /// Output head (for `headTokens` tokens) and embedding lookup.
+    /// Output head for `tokens` tokens (logits and sampling).
     func head(tokens: Double) -> Double {
-        let v = Double(model.vocabularySize), h = Double(model.hiddenSize)
-        return gemm(parameters: v * h, tokens: tokens, kernels: 2)
-            + roofline(flops: 0, rate: 1, bytes: tokens * h * denseBytes, kernels: 1)
+        gemm(parameters: Double(model.vocabularySize) * Double(model.hiddenSize), tokens: tokens, kernels: 2)
+    }
+
+    /// Embedding lookup of `tokens` tokens: one row read each.
+    func embedding(tokens: Double) -> Double {
+        roofline(flops: 0, rate: 1, bytes: tokens * Double(model.hiddenSize) * denseBytes, kernels: 1)
     }
 
     /// Every main layer for `phase`: with overlap, two micro-batches of half the tokens, each
@@ -265,22 +268,22 @@ struct StepModel: Sendable {
         let drafts = Double(deployment.speculation?.draftTokens ?? 0)
         let q = 1 + drafts
         var step = layers(.decode(sequences: b, queries: q), overlap: overlap)
-        step.other += head(tokens: b * q)
+        step.other += head(tokens: b * q) + embedding(tokens: b * q)
         if drafts > 0 {
             let ffn: FeedForwardSpec.LayerKind = model.feedForward.moe == nil ? .dense : .moe
             let mtp = layer(Self.mtpAttentionKind(model), ffn, .decode(sequences: b, queries: 1))
-            let draft = mtp.compute + mtp.communication + head(tokens: b)
+            let draft = mtp.compute + mtp.communication + head(tokens: b) + embedding(tokens: b)
             step.other += drafts * draft
         }
         return step
     }
 
-    /// One prefill forward of `tokens` cache-miss tokens per device (the head runs on the last
-    /// token of each prompt only).
+    /// One prefill forward of `tokens` cache-miss tokens per device (every token is embedded;
+    /// the head runs on the last token of each prompt only).
     func prefillForward(tokens c: Double, overlap: Bool) -> StepBreakdown {
         var step = layers(.prefill(tokens: c), overlap: overlap)
         let missPerPrompt = Double(deployment.context) * (1 - deployment.cacheHitRate)
-        step.other += head(tokens: Swift.max(1, c / Swift.max(missPerPrompt, 1)))
+        step.other += head(tokens: Swift.max(1, c / Swift.max(missPerPrompt, 1))) + embedding(tokens: c)
         return step
     }
 }
