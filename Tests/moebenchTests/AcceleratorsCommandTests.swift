@@ -40,7 +40,7 @@ struct AcceleratorsCommandTests {
         #expect(number(h200, "scale_up.domain_size") == 8)
         #expect(number(h200, "scale_out.bandwidth") == 50e9)
         #expect(number(h200, "price_per_hour") == 2.3)
-        #expect(number(h200, "efficiency.compute.fp8") == 0.4)
+        #expect(number(h200, "efficiency.compute.fp8") == 0.3)
         #expect(number(h200, "cache_tier.bandwidth") == 40e9)
         let sources = try #require(h200["sources"] as? [String: [String: String]])
         #expect(sources["hbm_bandwidth"]?["source"]?.contains("aiconfigurator") == true)

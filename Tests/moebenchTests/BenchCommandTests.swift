@@ -29,6 +29,52 @@ struct BenchCommandTests {
         }
     }
 
+    /// The router projection at the end of the run: the four default accelerators and the CPU.
+    @Test("JSON projection onto accelerators")
+    func projectionJSON() throws {
+        let run = try runMoebench(["--experts", "16", "--topk", "2", "--hidden", "32", "--tokens", "1,5",
+                                   "--repetitions", "1", "--no-peak", "--format", "json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let projection = try #require(object["projection"] as? [String: Any])
+        #expect(projection["model"] as? String == "kimi-k2.6")
+        // Kimi K2.6: 61 layers, the first dense.
+        #expect(projection["moe_layers"] as? Int == 60)
+        #expect(projection["shape_matches_model"] as? Bool == false)
+        #expect(projection["decode_tokens_per_device"] as? Int == 64 && projection["prefill_tokens_per_device"] as? Int == 16_384)
+        let rows = try #require(projection["accelerators"] as? [[String: Any]])
+        #expect(rows.map { $0["name"] as? String } == ["h200", "b200", "mi355x", "ascend-910c"])
+        for row in rows {
+            for key in ["decode_seconds_per_token_per_layer", "prefill_seconds_per_token_per_layer",
+                        "decode_usd_per_million_tokens", "prefill_usd_per_million_tokens", "price_per_hour"] {
+                let v = try #require((row[key] as? NSNumber)?.doubleValue, "\(row["name"] ?? "?") \(key)")
+                #expect(v > 0 && v.isFinite, "\(row["name"] ?? "?") \(key) = \(v)")
+            }
+            // A prefill-sized batch amortises the gate read and the launches.
+            let decode = try #require((row["decode_seconds_per_token_per_layer"] as? NSNumber)?.doubleValue)
+            let prefill = try #require((row["prefill_seconds_per_token_per_layer"] as? NSNumber)?.doubleValue)
+            #expect(prefill < decode)
+        }
+        // H200 by hand, E = 16, k = 2, d = 32, T = 64: the GEMM's 2·64·16·32 = 65,536 FLOPs take
+        // 0.22 ns at 989 TFLOP/s × 0.30; its 16·32·2 + 64·32·2 + 64·16·4 = 9,216 B take 2.4 ns at
+        // 4.8 TB/s × 0.80 (memory-bound); routing reads 4,096 B of logits and writes 1,024 B; each
+        // kernel costs 2 µs.
+        let h200 = rows[0]
+        let gemm = 9_216 / 3.84e12 + 2e-6, routing = 5_120 / 3.84e12 + 2e-6
+        let perToken = (gemm + routing) / 64
+        let decode = try #require((h200["decode_seconds_per_token_per_layer"] as? NSNumber)?.doubleValue)
+        #expect(abs(decode - perToken) <= 1e-12 * perToken)
+        // 60 layers at $2.30 per hour.
+        let dollars = try #require((h200["decode_usd_per_million_tokens"] as? NSNumber)?.doubleValue)
+        #expect(abs(dollars - perToken * 60 * 2.3 / 3600 * 1e6) <= 1e-12 * dollars)
+        let cpu = try #require(projection["cpu"] as? [String: Any])
+        // The measured batches: the first with at least 64 tokens, else the largest (5).
+        #expect(cpu["decode_tokens"] as? Int == 5 && cpu["prefill_tokens"] as? Int == 5)
+        #expect(((cpu["decode_seconds_per_token_per_layer"] as? NSNumber)?.doubleValue ?? 0) > 0)
+        #expect((cpu["price_per_hour"] as? NSNumber)?.doubleValue == 0.1)
+        #expect(cpu["gemm_fraction_of_peak"] is NSNull, "no peak was measured")
+    }
+
     @Test("Table and CSV output")
     func tableAndCSV() throws {
         let table = try runMoebench(["--preset", "mixtral", "--hidden", "16", "--tokens", "4", "--repetitions", "1", "--no-peak"])

@@ -160,11 +160,14 @@ struct AcceleratorPresetTests {
                 #expect(try Accelerator.presets().first { $0.name == name }?.efficiency == e, "\(name)")
             }
         }
-        try expect(["h100", "h800", "h20", "h200"], ServingEfficiency(
-            compute: [.bf16: 0.40, .fp8: 0.40, .int8: 0.40], attention: 0.40, memory: 0.80, scaleUp: 0.80,
+        try expect(["h100", "h800", "h200"], ServingEfficiency(
+            compute: [.bf16: 0.30, .fp8: 0.30, .int8: 0.30], attention: 0.30, memory: 0.80, scaleUp: 0.80,
+            scaleOut: 0.80, kernelOverhead: 2e-6, usableMemory: 0.88))
+        try expect(["h20"], ServingEfficiency(
+            compute: [.bf16: 0.55, .fp8: 0.55, .int8: 0.55], attention: 0.55, memory: 0.80, scaleUp: 0.80,
             scaleOut: 0.80, kernelOverhead: 2e-6, usableMemory: 0.88))
         try expect(["b200", "gb200", "b300", "gb300"], ServingEfficiency(
-            compute: [.bf16: 0.40, .fp8: 0.40, .fp4: 0.35, .int8: 0.40], attention: 0.40, memory: 0.80, scaleUp: 0.80,
+            compute: [.bf16: 0.30, .fp8: 0.30, .fp4: 0.26, .int8: 0.30], attention: 0.30, memory: 0.80, scaleUp: 0.80,
             scaleOut: 0.80, kernelOverhead: 2e-6, usableMemory: 0.88))
         try expect(["mi300x", "mi325x"], ServingEfficiency(
             compute: [.bf16: 0.30, .fp8: 0.30, .int8: 0.30], attention: 0.30, memory: 0.75, scaleUp: 0.70,
@@ -447,7 +450,7 @@ struct AcceleratorOverrideTests {
         #expect(a.peakFlops == [.bf16: 989e12, .fp8: 2e15, .fp4: 4e15, .int8: 1.979e15])
         #expect(a.scaleUp == Interconnect(bandwidth: 400e9, latency: 5e-6, domainSize: 16))
         #expect(a.scaleOut == Interconnect(bandwidth: 0, latency: 30e-6, domainSize: .max))
-        #expect(a.efficiency.memory == 0.9 && a.efficiency.compute[.fp8] == 0.6 && a.efficiency.compute[.bf16] == 0.4)
+        #expect(a.efficiency.memory == 0.9 && a.efficiency.compute[.fp8] == 0.6 && a.efficiency.compute[.bf16] == 0.3)
         #expect(a.cacheTier.bandwidth == 10e9 && a.cacheTier.name == h200.cacheTier.name)
         for path in ["price_per_hour", "hbm_bandwidth", "hbm_capacity", "peak_flops.fp8", "peak_flops.fp4",
                      "scale_up.bandwidth", "scale_out.bandwidth", "scale_up.latency", "scale_out.latency",
