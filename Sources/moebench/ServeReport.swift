@@ -52,10 +52,10 @@ struct ServeReport {
         switch c.rule {
         case .fixed(let b): return "fixed at \(b) per device"
         case .timePerOutputToken(let s) where c.largestFittingBatch == 0:
-            return "not even one sequence fits in memory; TPOT <= \(Format.fixed(s * 1e3, 1)) ms cannot be searched"
+            return "not even one sequence fits in memory; TPOT <= \(Format.plain(s * 1e3)) ms cannot be searched"
         case .timePerOutputToken(let s):
-            return c.targetMet ? "largest batch with TPOT <= \(Format.fixed(s * 1e3, 1)) ms (fits up to \(c.largestFittingBatch))"
-                : "no batch meets TPOT <= \(Format.fixed(s * 1e3, 1)) ms; fastest achievable shown"
+            return c.targetMet ? "largest batch with TPOT <= \(Format.plain(s * 1e3)) ms (fits up to \(c.largestFittingBatch))"
+                : "no batch meets TPOT <= \(Format.plain(s * 1e3)) ms; fastest achievable shown"
         case .largestFitting(let limit): return "largest that fits in memory, at most \(limit)"
         }
     }

@@ -19,13 +19,16 @@ extension ExpertLoad {
             throw .unreadableReport(path: path, reason: "\(size) bytes is larger than the \(maximumReportBytes)-byte limit")
         }
         guard let data = FileManager.default.contents(atPath: path) else { throw .unreadableReport(path: path, reason: "cannot read the file") }
-        guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw .unreadableReport(path: path, reason: "not a JSON object")
+        let root: [String: JSONValue]
+        do { root = try JSONValue.parseObject(data) } catch { throw .unreadableReport(path: path, reason: "not a JSON object") }
+        func integer(_ value: JSONValue?) -> Int? {
+            guard case .number(let d)? = value, d.isFinite, d == d.rounded(), abs(d) < 9e15 else { return nil }
+            return Int(d)
         }
-        guard let tokens = (root["tokens"] as? NSNumber)?.intValue else {
+        guard let tokens = integer(root["tokens"]) else {
             throw .unreadableReport(path: path, reason: "no integer 'tokens'")
         }
-        guard let load = root["load"] as? [String: Any], let counts = load["counts"] as? [NSNumber] else {
+        guard case .object(let load)? = root["load"], case .array(let counts)? = load["counts"] else {
             throw .unreadableReport(path: path, reason: "no 'load.counts' array")
         }
         guard counts.count <= RouterConfiguration.maximumExperts else {
@@ -33,12 +36,9 @@ extension ExpertLoad {
         }
         var values: [Int] = []
         values.reserveCapacity(counts.count)
-        for c in counts {
-            let d = c.doubleValue
-            guard d.isFinite, d == d.rounded(), abs(d) < 9e15 else {
-                throw .unreadableReport(path: path, reason: "'load.counts' holds \(c), not a count")
-            }
-            values.append(Int(d))
+        for (e, c) in counts.enumerated() {
+            guard let n = integer(c) else { throw .unreadableReport(path: path, reason: "'load.counts[\(e)]' is not an integer count") }
+            values.append(n)
         }
         return try measured(selectionCounts: values, tokens: tokens)
     }

@@ -110,6 +110,20 @@ struct ExpertParallelLayout: Sendable {
         return worst
     }
 
+    /// The most routed token-slots any rank receives for `tokens` tokens (with the same
+    /// fluctuation term as ``slowestRank(tokens:time:)``): the rank that sets the EP traffic.
+    ///
+    /// - Complexity: O(*E* + *R*).
+    func busiestSlots(tokens: Double) -> Double {
+        let z = ranks > 1 ? (2 * log(Double(ranks))).squareRoot() : 0
+        var most = 0.0
+        for shares in rankShares {
+            let mean = tokens * shares.reduce(0, +)
+            most = Swift.max(most, mean + z * mean.squareRoot())
+        }
+        return most
+    }
+
     /// Mean routed token-slots per rank: `tokens · k / ranks`.
     func meanSlots(tokens: Double) -> Double { tokens * Double(topK) / Double(ranks) }
 

@@ -178,7 +178,9 @@ struct StepModel: Sendable {
                 roofline(flops: 2 * expert * slots, rate: expertRate, bytes: distinct * expert * expertBytes, kernels: 3)
             }
             out.parts.routedExperts = busiest.time
-            let imbalance = Swift.max(1, busiest.slots / Swift.max(layout.meanSlots(tokens: groupTokens), 1e-300))
+            // Traffic is set by the rank that receives the most tokens, which under a skewed load
+            // need not be the slowest one (a memory-bound rank of many cold experts).
+            let imbalance = Swift.max(1, layout.busiestSlots(tokens: groupTokens) / Swift.max(layout.meanSlots(tokens: groupTokens), 1e-300))
             out.communication = expertParallelTime(tokens: t * imbalance, hidden: h, phase: phase, layout: layout)
         }
         out.communication += tensorParallelTime(tokens: t, hidden: h)

@@ -174,13 +174,7 @@ struct ServingProjectionPresetTests {
         for b in [1, 16, 64] {
             let u = try uniform.decode(batchPerDevice: b).breakdown.communication
             let s = try skewed.decode(batchPerDevice: b).breakdown.communication
-            withKnownIssue("""
-                StepModel.layer scales EP traffic by the slots of the rank slowest in compute \
-                (layout.slowestRank), not by the rank receiving the most tokens; in memory-bound \
-                decode that is a rank of many cold experts, below the mean load
-                """) {
-                #expect(s >= u, "batch \(b): skewed \(s) s, uniform \(u) s")
-            }
+            #expect(s >= u, "batch \(b): skewed \(s) s, uniform \(u) s")
         }
     }
 
