@@ -44,7 +44,7 @@ struct AcceleratorsCommandTests {
         #expect(number(h200, "cache_tier.bandwidth") == 40e9)
         let sources = try #require(h200["sources"] as? [String: [String: String]])
         #expect(sources["hbm_bandwidth"]?["source"]?.contains("aiconfigurator") == true)
-        #expect(sources["price_per_hour"]?["date"] == "2025-07-17")
+        #expect(sources["price_per_hour"]?["date"] == "2025-07-20")
         #expect(sources.count == 22)
         // Scale-out has no domain; the cpu's file values are marked.
         #expect((h200["scale_out"] as? [String: Any])?["domain_size"] == nil)

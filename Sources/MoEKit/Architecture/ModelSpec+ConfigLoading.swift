@@ -1,8 +1,8 @@
 //===--- ModelSpec+ConfigLoading.swift - Hugging Face config.json → ModelSpec ===//
 //
-// Keys per model type: models.md §1 (one section per family) and the configs in
-// shared/configs. Missing or contradictory keys throw ModelSpecError naming the key;
-// unknown keys are ignored.
+// Keys per model type: the models' published Hugging Face config.json files and the
+// transformers configuration class of each family. Missing or contradictory keys throw
+// ModelSpecError naming the key; unknown keys are ignored.
 //
 //===----------------------------------------------------------------------===//
 
@@ -97,7 +97,10 @@ extension ModelSpec {
 
     // MARK: - DeepSeek-V2/V3, Kimi K2, DeepSeek-V3.2
 
-    /// MLA models: models.md §1.2–1.5, §3.2.
+    /// MLA models (DeepSeek-V2/V3/V3.2, Kimi K2 family). Keys as in their Hugging Face config.json
+    /// and DeepSeek's `deepseek-ai/DeepSeek-V3:inference/configs/config_671B.json` / `config_236B.json`
+    /// and `deepseek-ai/DeepSeek-V3.2-Exp:inference/config_671B_v3.2.json`; the latent cache as in
+    /// the DeepSeek-V2 paper (arXiv 2405.04434) §2.1.
     static func latentModel(_ r: ConfigReader, sparse: Bool, quantization: ConfigReader?) throws(ModelSpecError) -> ModelSpec {
         let c = try Common(r)
         let queryRank = try r.optionalInt("q_lora_rank")
@@ -119,7 +122,8 @@ extension ModelSpec {
             attention = .sparse(DeepSeekSparseAttention(
                 latent: latent, indexHeads: try r.positiveInt("index_n_heads"),
                 indexHeadDim: try r.positiveInt("index_head_dim"), indexTopK: topK))
-            // V3.2 is served with FlashMLA's FP8 sparse kernels and FP8 indexer keys (models.md §1.2, §2).
+            // V3.2 is served with FlashMLA's FP8 sparse kernels and FP8 indexer keys
+            // (`deepseek-ai/FlashMLA:README.md`; vLLM's DeepSeek-V3.2 blog post of 2025-09-29).
             kv = KVStorage(kv: .fp8, indexer: .fp8)
         } else {
             attention = .latent(latent)
@@ -151,13 +155,15 @@ extension ModelSpec {
             feedForward: FeedForwardSpec(hiddenSize: c.hidden, denseIntermediateSize: dense, moe: moe, layerKinds: kinds),
             serving: ServingDefaults(weights: weights, kvStorage: try Self.kvStorage(quantization, default: kv),
                                      source: sparse
-                                        ? "weights from quantization_config; FP8 KV and FP8 indexer keys as FlashMLA's sparse FP8 kernels serve V3.2 (models.md §1.2, §2)"
+                                        ? "weights from quantization_config; FP8 KV and FP8 indexer keys as FlashMLA's sparse FP8 kernels serve V3.2 (deepseek-ai/FlashMLA README.md; vLLM's DeepSeek-V3.2 blog post)"
                                         : "weights from quantization_config; BF16 KV unless kv_cache_scheme says 8 bits"))
     }
 
     // MARK: - DeepSeek-V4
 
-    /// DeepSeek-V4 Flash/Pro: models.md §1.1, §3.5.
+    /// DeepSeek-V4 Flash/Pro. Keys as in the `deepseek-ai/DeepSeek-V4-Flash` / `-Pro` config.json and
+    /// transformers `DeepseekV4Config` (`models/deepseek_v4/configuration_deepseek_v4.py`), whose
+    /// `_COMPRESS_RATIO_TO_LAYER_TYPE` maps `compress_ratios` 0 / 4 / 128 to window-only / CSA / HCA.
     static func compressedHybridModel(_ r: ConfigReader, quantization: ConfigReader?) throws(ModelSpecError) -> ModelSpec {
         let c = try Common(r)
         let headDim = try r.positiveInt("head_dim")
@@ -173,7 +179,8 @@ extension ModelSpec {
         let window = try r.positiveInt("sliding_window")
         let mtp = try r.int("num_nextn_predict_layers", default: 0)
         guard let ratios = try r.intArray("compress_ratios") else { throw .missingKey(r.name("compress_ratios"), modelType: r.modelType) }
-        // One entry per layer; the published configs add one for each MTP layer (models.md §1.1).
+        // One entry per layer; the published configs add one for each MTP layer (DeepSeek-V4-Flash
+        // config.json: 44 entries for 43 layers and 1 MTP layer).
         guard ratios.count == c.layers || ratios.count == c.layers + mtp else {
             throw .contradictoryKeys([r.name("compress_ratios"), r.name("num_hidden_layers")],
                                      reason: "\(ratios.count) compress ratios for \(c.layers) layers (+\(mtp) MTP)")
@@ -196,7 +203,7 @@ extension ModelSpec {
             indexTopK: needsIndexer ? try r.positiveInt("index_topk") : try r.int("index_topk", default: 0),
             layerKinds: kinds)
         let (e, k) = try experts(r, expertsKey: "n_routed_experts", topKKey: "num_experts_per_tok")
-        // Every V4 layer is MoE (no first_k_dense_replace; models.md §1.1).
+        // Every V4 layer is MoE (the V4 config.json has no first_k_dense_replace).
         let firstDense = try r.int("first_k_dense_replace", default: 0)
         var ffnKinds = [FeedForwardSpec.LayerKind](repeating: .moe, count: c.layers)
         for i in 0..<Swift.min(firstDense, c.layers) { ffnKinds[i] = .dense }
@@ -206,7 +213,8 @@ extension ModelSpec {
             routerBias: try r.string("topk_method") == "noaux_tc")
         let dense = firstDense > 0 ? try r.positiveInt("intermediate_size") : 0
         let weights = try Self.weightPrecision(quantization, expertDType: try r.string("expert_dtype"))
-        // vLLM V4 serving defaults: FP8 KV cache, FP4 indexer cache (models.md §2).
+        // vLLM V4 serving defaults: FP8 KV cache, FP4 indexer cache (vLLM's DeepSeek-V4 blog post,
+        // 2026-04-24: `--kv-cache-dtype fp8`, `use_fp4_indexer_cache=True`).
         return ModelSpec(
             name: "", modelType: "", hiddenSize: c.hidden, layerCount: c.layers, vocabularySize: c.vocab,
             tiesWordEmbeddings: c.tied, mtpLayerCount: mtp, maxContext: c.maxContext,
@@ -214,6 +222,6 @@ extension ModelSpec {
             attention: .compressedHybrid(attention),
             feedForward: FeedForwardSpec(hiddenSize: c.hidden, denseIntermediateSize: dense, moe: moe, layerKinds: ffnKinds),
             serving: ServingDefaults(weights: weights, kvStorage: KVStorage(kv: .fp8, indexer: .fp4),
-                                     source: "weights from quantization_config and expert_dtype; FP8 KV and FP4 indexer cache as vLLM serves V4 (models.md §2)"))
+                                     source: "weights from quantization_config and expert_dtype; FP8 KV and FP4 indexer cache as vLLM serves V4 (vLLM's DeepSeek-V4 blog post, 2026-04-24)"))
     }
 }

@@ -1,6 +1,8 @@
 //===--- ModelSpec+GroupedConfigs.swift - Qwen3-MoE, Mixtral, gpt-oss, Llama ===//
 //
-// GQA model configs: models.md §1.7 (Qwen3), §1.8 (Mixtral), §1.9 (gpt-oss); Llama 3.1 as a
+// GQA model configs: Qwen3-MoE (Qwen/Qwen3-235B-A22B config.json, transformers `qwen3_moe`),
+// Mixtral (mistralai/Mixtral-8x7B-v0.1 config.json, transformers `MixtralConfig`), gpt-oss
+// (openai/gpt-oss-120b config.json, `openai/gpt-oss:gpt_oss/torch/model.py`); Llama 3.1 as a
 // dense reference.
 //
 //===----------------------------------------------------------------------===//
@@ -27,7 +29,7 @@ extension ModelSpec {
         case "qwen3_moe":
             // Sliding window only with use_sliding_window; layers from max_window_layers on slide
             // (transformers Qwen3-MoE). Layer i is MoE iff i ∉ mlp_only_layers and
-            // (i + 1) % decoder_sparse_step == 0 (models.md §1.7).
+            // (i + 1) % decoder_sparse_step == 0 (transformers `Qwen3MoeDecoderLayer`).
             if try r.bool("use_sliding_window", default: false) {
                 let w = try r.positiveInt("sliding_window")
                 let full = try r.int("max_window_layers", default: c.layers)
@@ -56,7 +58,7 @@ extension ModelSpec {
         case "gpt_oss":
             // Even layers slide over 128 tokens, odd layers attend fully, unless `layer_types`
             // says otherwise; every head has a sink; biases on attention, experts and router
-            // (models.md §1.9).
+            // (`openai/gpt-oss:gpt_oss/torch/model.py`; transformers `gpt_oss` configuration).
             let w = try r.positiveInt("sliding_window")
             if let types = try r.stringArray("layer_types") {
                 guard types.count == c.layers else {

@@ -1,8 +1,8 @@
 //===--- ModelSpec+Quantization.swift - Weight formats from quantization_config ===//
 //
-// quant_method values seen in the configs of shared/configs: `fp8` (DeepSeek, Kimi K2; V4 adds
-// `expert_dtype: fp4`), `mxfp4` (gpt-oss), `compressed-tensors` (Kimi K2.5/K2.6 INT4, group 32),
-// `modelopt` with `quant_algo: NVFP4` (NVIDIA's Kimi K2.6). models.md §1.1, §1.5, §1.9.
+// quant_method values seen in the models' Hugging Face config.json files: `fp8` (DeepSeek, Kimi K2;
+// V4 adds `expert_dtype: fp4`), `mxfp4` (gpt-oss), `compressed-tensors` (Kimi K2.5/K2.6 INT4,
+// group 32), `modelopt` with `quant_algo: NVFP4` (NVIDIA's Kimi K2.6, `nvidia/Kimi-K2.6-NVFP4`).
 //
 //===----------------------------------------------------------------------===//
 
@@ -46,7 +46,8 @@ extension ModelSpec {
         }
         if let expertDType {
             switch expertDType.lowercased() {
-            // DeepSeek-V4 "FP4 + FP8 Mixed": FP4 experts with UE8M0 block scales (models.md §1.1).
+            // DeepSeek-V4 "FP4 + FP8 Mixed": FP4 experts with UE8M0 block scales (DeepSeek-V4 model
+            // cards; `expert_dtype` and `scale_fmt: ue8m0` in the V4 config.json).
             case "fp4", "mxfp4": precision.experts = .mxfp4
             case "fp8": precision.experts = .fp8
             case "bf16", "bfloat16": precision.experts = .bf16

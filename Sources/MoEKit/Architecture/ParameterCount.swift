@@ -1,6 +1,7 @@
 //===--- ParameterCount.swift - Total and active parameters, broken down ---===//
 //
-// Formulas: models.md §4.3. Conventions: models.md §4.3 "Counting conventions".
+// Formulas: standard per-layer sums over the config's shapes, derived here. Conventions: see
+// ActiveParameterConvention.
 //
 //===----------------------------------------------------------------------===//
 
@@ -9,9 +10,10 @@ public typealias ParameterBreakdown = ComponentBreakdown<Int>
 
 /// Whether an active-parameter count includes the input embedding table.
 ///
-/// Publishers differ (models.md §4.3): DeepSeek-V3's `README_WEIGHTS.md` counts the embedding
-/// and the output head in its 36.7B; gpt-oss and DeepSeek-V4 figures match counting the head but
-/// not the embedding; Qwen3's figures match counting both.
+/// Publishers differ: DeepSeek-V3's `README_WEIGHTS.md` (`deepseek-ai/DeepSeek-V3`) counts the
+/// embedding and the output head in its 36.7B; gpt-oss and DeepSeek-V4 figures match counting the
+/// head but not the embedding, and Qwen3's figures match counting both (these two derived here by
+/// comparing the published figures with counts from the configs).
 public enum ActiveParameterConvention: String, Hashable, Sendable, CaseIterable {
     /// Active = every weight that multiplies the token's activations: attention, router, dense
     /// FFN, shared and `k` routed experts, hyper-connection mixers, output head. The input

@@ -1,7 +1,7 @@
 //===--- AttentionCostModel.swift - One protocol for every attention design ===//
 //
 // Per-layer KV bytes, decode-step and prefill costs, in closed form.
-// Formulas: models.md §3 (one section per design).
+// Formulas: one file per design, each naming its sources.
 //
 //===----------------------------------------------------------------------===//
 
@@ -118,7 +118,7 @@ public struct AttentionCost: Hashable, Sendable {
 ///   implementations use closed forms for these sums, never a loop over tokens.
 /// - Prefill bytes read are a lower bound: each cache entry read once (a fused kernel keeping the
 ///   prompt's queries on chip). Real kernels re-read keys per query tile.
-/// - FLOPs count a multiply-add as 2 (models.md, notation).
+/// - FLOPs count a multiply-add as 2.
 ///
 /// - Complexity: every method is O(1) in `context`.
 public protocol AttentionCostModel: Sendable {

@@ -1,6 +1,7 @@
 //===--- DeepSeekSparseAttention.swift - DSA (DeepSeek-V3.2) cost model ---===//
 //
-// Formulas: models.md §1.2 (mechanism, reference indexer), §3.4 (per-layer costs).
+// Mechanism: the DeepSeek-V3.2-Exp paper (`deepseek-ai/DeepSeek-V3.2-Exp:DeepSeek_V3_2.pdf`) and
+// its reference `Indexer` (`inference/model.py`). Per-layer costs: derived here from that code.
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,9 +22,10 @@
 ///
 /// > Note: DeepSeek runs short prefills in a masked MHA mode instead (V3.2 paper §3); this model
 /// > always uses the sparse path, which costs more than dense naive MLA below about 8,700 tokens
-/// > (models.md §3.4).
+/// > (a break-even derived here from the two cost formulas).
 ///
-/// Indexer parameters (reference `Indexer`, models.md §1.2): queries `d_c' → H_I·d_I`, keys
+/// Indexer parameters (reference `Indexer` in
+/// `deepseek-ai/DeepSeek-V3.2-Exp:inference/model.py`): queries `d_c' → H_I·d_I`, keys
 /// `h → d_I` plus a LayerNorm (`2·d_I`), head weights `h → H_I`.
 ///
 /// - Complexity: every cost is O(1) in the context length.

@@ -1,6 +1,7 @@
 //===--- GroupedQueryAttention.swift - MHA / GQA / MQA cost model ---------===//
 //
-// Formulas: models.md §3.1 (standard), §2 (KV per token), §1.9 (gpt-oss sliding layers, sinks).
+// Formulas: standard attention FLOPs; KV per token `2·n_kv·d_h` elements per layer (DeepSeek-V2
+// paper, Table 1); gpt-oss sliding layers and sinks from `openai/gpt-oss:gpt_oss/torch/model.py`.
 //
 //===----------------------------------------------------------------------===//
 

@@ -1,7 +1,8 @@
 //===--- HybridCompressedAttention.swift - DeepSeek-V4 CSA + HCA cost model ===//
 //
-// Mechanism: models.md §1.1 (transformers `modular_deepseek_v4.py`, vLLM V4 blog).
-// Formulas: models.md §3.5. Parameters: models.md §4.3.
+// Mechanism: transformers `models/deepseek_v4/modular_deepseek_v4.py`; vLLM's DeepSeek-V4 blog
+// post (`vllm-project/vllm-project.github.io:_posts/2026-04-24-deepseek-v4.md`).
+// Formulas and parameter counts: derived here from that mechanism and the config.
 //
 //===----------------------------------------------------------------------===//
 

@@ -1,7 +1,9 @@
 //===--- MultiHeadLatentAttention.swift - MLA cost model ------------------===//
 //
-// Formulas: models.md §3.2 (cache), §3.3 (naive "MHA mode" vs absorbed "MQA mode"),
-// §4.3 (parameters). Dimensions: DeepSeek-V2 paper §2.1, V3 config_671B.json.
+// Formulas: cache per the DeepSeek-V2 paper (arXiv 2405.04434); naive ("MHA mode") vs absorbed
+// ("MQA mode") FLOPs derived here from the einsums of `deepseek-ai/DeepSeek-V3:inference/model.py`
+// (`attn_impl` "naive" / "absorb"); parameters derived here from the projection shapes.
+// Dimensions: DeepSeek-V2 paper §2.1, V3 config_671B.json.
 //
 //===----------------------------------------------------------------------===//
 
@@ -84,7 +86,7 @@ public struct MultiHeadLatentAttention: AttentionCostModel, Hashable {
 
     /// `h·d_c' + d_c' + d_c'·n_h·(d_h + d_h^R)` (query; `h·n_h·(d_h + d_h^R)` without a query
     /// latent) + `h·(d_c + d_h^R) + d_c` (KV down-projection and norm) + `d_c·n_h·(d_h + d_v)`
-    /// (KV up-projection) + `n_h·d_v·h` (output). models.md §4.3.
+    /// (KV up-projection) + `n_h·d_v·h` (output), derived here from the projection shapes.
     public func parameters(for kind: AttentionLayerKind) -> Int {
         let qk = nopeHeadDim + ropeHeadDim
         let query: Int

@@ -2,8 +2,8 @@
 //
 // Wang et al., "Auxiliary-Loss-Free Load Balancing Strategy for Mixture-of-Experts",
 // arXiv 2408.15664; DeepSeek-V3 technical report, arXiv 2412.19437 §2.1.2 (γ = 0.001 for most
-// of pre-training); Megatron-LM `get_updated_expert_bias` (moe_utils.py). See
-// ../shared/reference/routing.md §4.6.
+// of pre-training); Megatron-LM `get_updated_expert_bias`
+// (`NVIDIA/Megatron-LM:megatron/core/transformer/moe/moe_utils.py`).
 //
 //===----------------------------------------------------------------------===//
 

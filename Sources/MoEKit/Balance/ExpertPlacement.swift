@@ -1,8 +1,9 @@
 //===--- ExpertPlacement.swift - Which expert-parallel rank hosts each expert ===//
 //
-// Per-rank load over contiguous expert ranges: ../shared/reference/routing.md §4.4.
+// Per-rank load: the expert counts summed over each rank's contiguous expert range.
 // Tokens per rank (a token is sent once per rank hosting any of its experts): DeepEP
-// `get_dispatch_layout` / `num_tokens_per_rank`, routing.md §5.3.
+// `get_dispatch_layout` / `num_tokens_per_rank` (`deepseek-ai/DeepEP:docs/legacy.md`,
+// `deep_ep/utils/refs.py`).
 //
 //===----------------------------------------------------------------------===//
 

@@ -1,6 +1,6 @@
 //===--- LoadStatistics.swift - How evenly one batch loads the experts ----===//
 //
-// Metrics as defined in ../shared/reference/routing.md §4.4: mean = T·k/E, imbalance
+// Metrics (MoEKit's definitions): mean = T·k/E, imbalance
 // max/mean, MaxVio = max/mean − 1 (Wang et al., "Auxiliary-Loss-Free Load Balancing Strategy
 // for Mixture-of-Experts", arXiv 2408.15664), CV with the population standard deviation.
 //
@@ -23,9 +23,9 @@
 /// ``imbalance`` is the slowdown against perfect balance.
 ///
 /// **Dropped slots.** Counts may add up to fewer than `T · k` slots: a capacity-limited layer
-/// drops the slots above an expert's capacity (Switch/GShard, routing.md §4.3). ``mean`` is
-/// still `T · k / E`, the balanced load of all routed slots, and ``droppedSlots`` says how
-/// many are missing. Routing indices never drop a slot.
+/// drops the slots above an expert's capacity (Switch Transformer, arXiv 2101.03961; GShard,
+/// arXiv 2006.16668). ``mean`` is still `T · k / E`, the balanced load of all routed slots, and
+/// ``droppedSlots`` says how many are missing. Routing indices never drop a slot.
 ///
 /// **Empty batch.** With `T = 0` every count is 0 and `mean` is 0; the batch counts as
 /// perfectly balanced: ``imbalance`` 1, ``maxViolation`` 0, ``coefficientOfVariation`` 0, and

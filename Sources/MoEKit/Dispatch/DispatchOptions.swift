@@ -5,10 +5,12 @@ import Foundation
 /// How ``DispatchPlan`` lays out each expert's segment: padding to a block size, and an
 /// optional capacity that drops slots beyond it.
 ///
-/// - Block padding (vLLM's `moe_align_block_size`, routing.md §4.2): each expert's segment
+/// - Block padding (vLLM's `moe_align_block_size`,
+///   `vllm/model_executor/layers/fused_moe/moe_align_block_size.py`): each expert's segment
 ///   is rounded up to a multiple of ``blockSize`` rows, as GPU grouped-GEMM kernels need.
 ///   Padding rows hold the sentinel ``DispatchPlan/paddingSlot``.
-/// - Capacity (Switch / GShard, routing.md §4.3): each expert keeps at most
+/// - Capacity (Switch Transformer, arXiv 2101.03961; GShard,
+///   arXiv 2006.16668): each expert keeps at most
 ///   `ceil(capacityFactor · T·k / E)` slots. Slots are admitted in flat order `t·k + j`
 ///   (earlier tokens win, then lower slots); the rest are dropped, counted in
 ///   ``DispatchPlan/droppedSlots`` and contribute zero in ``DispatchPlan/combine(_:weights:hiddenSize:into:adding:)``.

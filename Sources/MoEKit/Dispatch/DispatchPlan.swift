@@ -2,7 +2,8 @@
 
 /// The (token, slot) pairs of a routed batch grouped by expert: per-expert counts, offsets,
 /// the permutation into expert order and its inverse, built by a stable counting sort
-/// (routing.md §4.1).
+/// (within each expert, flat slot index ascending, the order of ggml's `mul_mat_id` and of
+/// vLLM's Triton `moe_align_block_size`).
 ///
 /// Shapes: `T` tokens, `k` slots per token, `E` experts; slot `p = t·k + j` is token `t`'s
 /// `j`-th choice, `indices[p]`. After ``dispatch(indices:topK:)``:

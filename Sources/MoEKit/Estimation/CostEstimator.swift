@@ -1,8 +1,8 @@
 //===--- CostEstimator.swift - Whole-model decode and prefill costs -------===//
 //
 // Per-token decode at context n and prefill of n tokens: FLOPs, weight bytes, KV bytes.
-// Weight FLOPs are 2 × active parameters per token (models.md §3, §4.2); attention comes from
-// the design's AttentionCostModel; expert bytes from the expected distinct experts (§4.2).
+// Weight FLOPs are 2 × active parameters per token (a multiply-add is 2 FLOPs); attention comes
+// from the design's AttentionCostModel; expert bytes from the expected distinct experts.
 //
 //===----------------------------------------------------------------------===//
 

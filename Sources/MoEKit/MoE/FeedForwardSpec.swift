@@ -1,7 +1,8 @@
 //===--- FeedForwardSpec.swift - Dense and MoE FFN layers of a model ------===//
 //
 // Dense layers: `first_k_dense_replace` (DeepSeek, Kimi), `mlp_only_layers` and
-// `decoder_sparse_step` (Qwen3-MoE); models.md §1.3, §1.7, §4.2.
+// `decoder_sparse_step` (Qwen3-MoE), as the Hugging Face configs and transformers modeling files
+// (`deepseek_v3`, `qwen3_moe`) define them.
 //
 //===----------------------------------------------------------------------===//
 

@@ -1,6 +1,7 @@
 //===--- MixtureOfExperts.swift - Routed and shared experts of an MoE layer ===//
 //
-// Formulas: models.md §4.2 (per-token cost), §4.3 (parameter counts), §4.1 (per-model routing).
+// Formulas: per-token cost and parameter counts of SwiGLU experts and the router, derived here
+// (3·h·d_ff parameters per expert, E·h per router); per-model routing from each config.json.
 //
 //===----------------------------------------------------------------------===//
 

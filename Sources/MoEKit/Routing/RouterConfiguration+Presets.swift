@@ -1,7 +1,7 @@
 //===--- RouterConfiguration+Presets.swift - Routers of real models -------===//
 //
-// Values from the models' own configs and reference code (see ../shared/reference/routing.md
-// §2 and models.md §4.1):
+// Values from the models' own configs and reference code (Hugging Face transformers router
+// modules, DeepSeek's `inference/model.py`):
 //   deepseek-v3   deepseek-ai/DeepSeek-V3 inference/configs/config_671B.json; HF DeepseekV3TopkRouter
 //   kimi-k2       moonshotai/Kimi-K2-Instruct config.json (n_group 1, topk_group 1, rsf 2.827)
 //   deepseek-v2   DeepSeek-V3 inference/configs/config_236B.json; HF DeepseekV2TopkRouter

@@ -1,7 +1,8 @@
 //===--- KVCacheFormat.swift - How cached keys and values are stored ------===//
 //
 // Entry layouts for GQA, MLA, DeepSeek-V4 main entries and lightning-indexer keys.
-// Layouts and byte counts: models.md §2 (FlashMLA README, vLLM V3.2 / V4 blogs, sglang).
+// Layouts and byte counts: `deepseek-ai/FlashMLA:README.md`, vLLM's DeepSeek-V3.2 and V4 blog
+// posts, sglang's DeepSeek-V4 KV-cache and indexer kernels.
 //
 //===----------------------------------------------------------------------===//
 
@@ -53,7 +54,7 @@ public enum KVEntryLayout {
     ///
     /// BF16: `(latent + rope) · 2` (V3: 576 × 2 = **1,152** B). FP8 as in FlashMLA "FP8 with
     /// scale": `latent` FP8 bytes, one fp32 scale per 128 latent elements, and the RoPE part kept
-    /// in BF16 (V3: 512 + 16 + 128 = **656** B). Source: models.md §2 (`deepseek-ai/FlashMLA:README.md`).
+    /// in BF16 (V3: 512 + 16 + 128 = **656** B). Source: `deepseek-ai/FlashMLA:README.md`.
     public static func latentEntryBytes(latent: Int, rope: Int, format: KVCacheFormat) -> Int {
         switch format {
         case .bf16: return (latent + rope) * 2
@@ -67,7 +68,8 @@ public enum KVEntryLayout {
     /// BF16: `headDim · 2` (**1,024** B). FP8 as implemented in sglang's `NopeFp8RopeBf16Pack`:
     /// the `headDim − rope` NoPE dims in FP8, the RoPE dims in BF16, one UE8M0 scale per 64 NoPE
     /// dims, padded to a multiple of 8 bytes: 448 + 128 + 7 + 1 pad = **584** B. Source:
-    /// models.md §2.
+    /// sglang `kernels/ops/kvcache/dsv4_main_kv_store.py` (`NopeFp8RopeBf16Pack`: 448 / 64 / 7);
+    /// BF16 size from vLLM's DeepSeek-V4 blog post.
     public static func compressedEntryBytes(headDim: Int, rope: Int, format: KVCacheFormat) -> Int {
         switch format {
         case .bf16: return headDim * 2
@@ -80,8 +82,8 @@ public enum KVEntryLayout {
     /// Bytes of one lightning-indexer key of `dim` elements.
     ///
     /// BF16 `2·dim` (**256** B for 128 dims); FP8 `dim + 4` (one fp32 scale, **132** B); FP4
-    /// `dim/2 + dim/32` (one UE8M0 scale per 32 elements, **68** B). Source: models.md §2 (vLLM
-    /// V3.2/V4 blogs; sglang `dsv4/indexer.py`, `fp4_indexer_quant.py`).
+    /// `dim/2 + dim/32` (one UE8M0 scale per 32 elements, **68** B). Sources: vLLM's
+    /// DeepSeek-V3.2/V4 blog posts; sglang `dsv4/indexer.py`, `fp4_indexer_quant.py`.
     public static func indexerKeyBytes(dim: Int, format: IndexerKeyFormat) -> Int {
         switch format {
         case .bf16: return 2 * dim

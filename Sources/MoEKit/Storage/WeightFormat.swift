@@ -17,10 +17,11 @@
 /// | `nvfp4` | e2m1, one e4m3 (1 B) scale per 16 elements (NVIDIA NVFP4; the per-tensor fp32 scale is ignored) | 0.5 + 1/16 = 0.5625 |
 /// | `int4(groupSize: g)` | symmetric int4, one BF16 scale per `g` elements (compressed-tensors `pack-quantized`) | 0.5 + 2/g (g = 32: 0.5625) |
 ///
-/// Sources: block size 128 × 128 from `quantization_config.weight_block_size` of the DeepSeek-V3
-/// config (models.md §1.3); group size 16 for NVFP4 and 32 for Kimi INT4 from the configs in
-/// `shared/configs` (`nvidia--Kimi-K2.6-NVFP4.json`, `moonshotai--Kimi-K2.5.json`; models.md §1.5);
-/// MXFP4's 32-element UE8M0 blocks from the OCP Microscaling Formats v1.0 specification.
+/// Sources: block size 128 × 128 from `quantization_config.weight_block_size` of the
+/// `deepseek-ai/DeepSeek-V3` config.json; group size 16 for NVFP4 and 32 for Kimi INT4 from the
+/// `quantization_config` in the Hugging Face config.json of `nvidia/Kimi-K2.6-NVFP4` and of
+/// `moonshotai/Kimi-K2.5`; MXFP4's 32-element UE8M0 blocks from the OCP Microscaling Formats v1.0
+/// specification.
 public enum WeightFormat: Hashable, Sendable, CustomStringConvertible {
     /// bfloat16, 2 bytes per parameter.
     case bf16
@@ -80,9 +81,9 @@ public enum WeightFormat: Hashable, Sendable, CustomStringConvertible {
 /// Where each weight format applies in a model.
 ///
 /// MoE checkpoints usually quantize the routed experts harder than the rest: DeepSeek-V4 ships
-/// "FP4 + FP8 Mixed" (FP4 experts, FP8 elsewhere; models.md §1.1), gpt-oss MXFP4 experts with
-/// BF16 attention (`quantization_config.modules_to_not_convert`), Kimi K2.5/K2.6 INT4 experts with
-/// BF16 attention, shared experts and dense layers (the `ignore` list of its config).
+/// "FP4 + FP8 Mixed" (FP4 experts, FP8 elsewhere; the DeepSeek-V4 model cards), gpt-oss MXFP4
+/// experts with BF16 attention (`quantization_config.modules_to_not_convert`), Kimi K2.5/K2.6 INT4
+/// experts with BF16 attention, shared experts and dense layers (the `ignore` list of its config).
 public struct WeightPrecision: Hashable, Sendable, CustomStringConvertible {
     /// Format of everything except the routed experts: embedding, attention, dense FFN, shared
     /// experts, router, output head.

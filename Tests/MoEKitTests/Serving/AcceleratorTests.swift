@@ -176,7 +176,7 @@ struct AcceleratorPresetTests {
             compute: [.bf16: 0.30, .fp8: 0.30, .fp4: 0.25, .int8: 0.30], attention: 0.30, memory: 0.75, scaleUp: 0.70,
             scaleOut: 0.80, kernelOverhead: 3e-6, usableMemory: 0.88))
         try expect(["ascend-910b", "ascend-910c"], ServingEfficiency(
-            compute: [.bf16: 0.35, .int8: 0.35], attention: 0.30, memory: 0.75, scaleUp: 0.60,
+            compute: [.bf16: 0.35, .int8: 0.35], attention: 0.30, memory: 0.75, scaleUp: 0.55,
             scaleOut: 0.70, kernelOverhead: 5e-6, usableMemory: 0.85))
         try expect(["cpu"], ServingEfficiency(
             compute: [.bf16: 1.0], attention: 0.5, memory: 1.0, scaleUp: 1.0, scaleOut: 1.0, kernelOverhead: 1e-6,
