@@ -22,12 +22,6 @@ struct SVGLineChart {
     var x: [Int]
     var series: [Series]
 
-    /// Dash patterns cycled per series so that overlapping curves stay visible.
-    static let dashes = ["", "9 4", "3 3", "12 4 3 4", "6 6"]
-
-    static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
-                          "#17becf", "#7f7f7f", "#bcbd22", "#393b79", "#637939", "#843c39", "#7b4173"]
-
     func render() -> String {
         let width = 960.0, height = 600.0
         let left = 110.0, right = 250.0, top = 60.0, bottom = 80.0
@@ -40,9 +34,7 @@ struct SVGLineChart {
         func px(_ v: Double) -> Double { left + (log10(v) - xMin) / max(xMax - xMin, 1e-9) * plotW }
         func py(_ v: Double) -> Double { top + (1 - (log10(v) - yLo) / (yHi - yLo)) * plotH }
         func f(_ v: Double) -> String { String(format: "%.1f", v) }
-        func esc(_ s: String) -> String {
-            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-        }
+        let esc = SVGStyle.escape
 
         var svg = """
         <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" viewBox="0 0 \(Int(width)) \(Int(height))" font-family="Helvetica, Arial, sans-serif">
@@ -74,23 +66,15 @@ struct SVGLineChart {
         svg += "<text transform=\"translate(28 \(f(top + plotH / 2))) rotate(-90)\" text-anchor=\"middle\" font-size=\"14\">\(esc(yTitle))</text>\n"
         // Lines.
         for (i, s) in series.enumerated() {
-            let color = Self.palette[i % Self.palette.count]
+            let (color, dashAttribute) = SVGStyle.stroke(i)
             let points = zip(x, s.values).filter { $0.1 > 0 && $0.1.isFinite }
                 .map { "\(f(px(Double($0.0)))),\(f(py(max($0.1, pow(10, yLo)))))" }
-            let dash = Self.dashes[i % Self.dashes.count]
-            let dashAttribute = dash.isEmpty ? "" : " stroke-dasharray=\"\(dash)\""
             svg += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2.2\"\(dashAttribute) points=\"\(points.joined(separator: " "))\"/>\n"
         }
         // Legend.
         let lx = left + plotW + 20
         svg += "<text x=\"\(f(lx))\" y=\"\(f(top + 4))\" font-size=\"13\" font-weight=\"bold\">Model</text>\n"
-        for (i, s) in series.enumerated() {
-            let y = top + 24 + Double(i) * 22, color = Self.palette[i % Self.palette.count]
-            let dash = Self.dashes[i % Self.dashes.count]
-            let dashAttribute = dash.isEmpty ? "" : " stroke-dasharray=\"\(dash)\""
-            svg += "<line x1=\"\(f(lx))\" y1=\"\(f(y - 4))\" x2=\"\(f(lx + 26))\" y2=\"\(f(y - 4))\" stroke=\"\(color)\" stroke-width=\"3\"\(dashAttribute)/>\n"
-            svg += "<text x=\"\(f(lx + 34))\" y=\"\(f(y))\" font-size=\"13\">\(esc(s.name))</text>\n"
-        }
+        svg += SVGStyle.legend(series.map(\.name), x: lx, y: top + 24)
         svg += "</svg>\n"
         return svg
     }

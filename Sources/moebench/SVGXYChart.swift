@@ -34,10 +34,11 @@ struct SVGXYChart {
         return result
     }
 
+    /// A 1-2-5 tick value: `500`, `2k`, `1M`, `0.2`.
     static func label(_ v: Double) -> String {
-        if v >= 1e6 { return Format.fixed(v / 1e6, v >= 1e7 ? 0 : 1) + "M" }
-        if v >= 1e3 { return Format.fixed(v / 1e3, v >= 1e4 ? 0 : 1) + "k" }
-        return v >= 1 ? Format.fixed(v, 0) : String(format: "%.2g", v)
+        if v >= 1e6 { return String(format: "%gM", v / 1e6) }
+        if v >= 1e3 { return String(format: "%gk", v / 1e3) }
+        return String(format: "%g", v)
     }
 
     func render() -> String {
@@ -51,9 +52,7 @@ struct SVGXYChart {
         func px(_ v: Double) -> Double { left + (log10(v) - log10(xLo)) / (log10(xHi) - log10(xLo)) * plotW }
         func py(_ v: Double) -> Double { top + (1 - (log10(v) - log10(yLo)) / (log10(yHi) - log10(yLo))) * plotH }
         func f(_ v: Double) -> String { String(format: "%.1f", v) }
-        func esc(_ s: String) -> String {
-            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-        }
+        let esc = SVGStyle.escape
         var svg = """
         <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" viewBox="0 0 \(Int(width)) \(Int(height))" font-family="Helvetica, Arial, sans-serif">
         <rect width="100%" height="100%" fill="white"/>
@@ -75,21 +74,13 @@ struct SVGXYChart {
         svg += "<text x=\"\(f(left + plotW / 2))\" y=\"\(f(height - 25))\" text-anchor=\"middle\" font-size=\"14\">\(esc(xTitle))</text>\n"
         svg += "<text transform=\"translate(26 \(f(top + plotH / 2))) rotate(-90)\" text-anchor=\"middle\" font-size=\"14\">\(esc(yTitle))</text>\n"
         for (i, s) in series.enumerated() {
-            let color = SVGLineChart.palette[i % SVGLineChart.palette.count]
-            let dash = SVGLineChart.dashes[i % SVGLineChart.dashes.count]
-            let dashAttribute = dash.isEmpty ? "" : " stroke-dasharray=\"\(dash)\""
+            let (color, dashAttribute) = SVGStyle.stroke(i)
             let points = s.points.filter { $0.x > 0 && $0.y > 0 && $0.x.isFinite && $0.y.isFinite }
             svg += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2.2\"\(dashAttribute) points=\"\(points.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " "))\"/>\n"
             for p in points { svg += "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"2.5\" fill=\"\(color)\"/>\n" }
         }
         let lx = left + plotW + 20
-        for (i, s) in series.enumerated() {
-            let y = top + 10 + Double(i) * 22, color = SVGLineChart.palette[i % SVGLineChart.palette.count]
-            let dash = SVGLineChart.dashes[i % SVGLineChart.dashes.count]
-            let dashAttribute = dash.isEmpty ? "" : " stroke-dasharray=\"\(dash)\""
-            svg += "<line x1=\"\(f(lx))\" y1=\"\(f(y - 4))\" x2=\"\(f(lx + 26))\" y2=\"\(f(y - 4))\" stroke=\"\(color)\" stroke-width=\"3\"\(dashAttribute)/>\n"
-            svg += "<text x=\"\(f(lx + 34))\" y=\"\(f(y))\" font-size=\"13\">\(esc(s.name))</text>\n"
-        }
+        svg += SVGStyle.legend(series.map(\.name), x: lx, y: top + 10)
         svg += "</svg>\n"
         return svg
     }

@@ -6,6 +6,17 @@
 //===----------------------------------------------------------------------===//
 
 extension PublishedServingFigure {
+    /// DeepSeek's production decode (Day-6): its throughput and its cost rows share it.
+    static let deepSeekProductionDecode = ServingSetup(
+        model: "deepseek-v3", accelerator: "h800", phase: .decode, devices: 144, expertParallel: 144,
+        redundantExperts: 32, weights: .fp8, expertWeights: .fp8, kvFormat: .bf16, context: 4989,
+        speculation: Speculation(draftTokens: 1, acceptance: 0.85), batch: .timePerOutputToken(seconds: 0.0476))
+
+    /// SGLang's Kimi K2 decode unit on 96 H200s: its throughput and its cost rows share it.
+    static let kimiK2Decode = ServingSetup(
+        model: "kimi-k2", accelerator: "h200", phase: .decode, devices: 96, expertParallel: 96,
+        redundantExperts: 96, context: 2050, batch: .fixed(480))
+
     /// Every published figure `moebench validate` projects, calibration rows first.
     public static let catalog: [PublishedServingFigure] = [
         // DeepSeek Day-6 (github.com/deepseek-ai/open-infra-index, 202502OpenSourceWeek/
@@ -15,19 +26,13 @@ extension PublishedServingFigure {
         PublishedServingFigure(
             id: "deepseek-v3-decode-h800", title: "DeepSeek V3/R1 production decode, H800 EP144",
             metric: .decodeTokensPerSecondPerDevice, value: 14_800.0 / 8, role: .calibration, tolerance: 0.25,
-            setup: ServingSetup(model: "deepseek-v3", accelerator: "h800", phase: .decode, devices: 144, expertParallel: 144,
-                                redundantExperts: 32, weights: .fp8, expertWeights: .fp8, kvFormat: .bf16, context: 4989,
-                                speculation: Speculation(draftTokens: 1, acceptance: 0.85),
-                                batch: .timePerOutputToken(seconds: 0.0476)),
+            setup: deepSeekProductionDecode,
             source: "DeepSeek Day-6 overview, 2025-03-01: 14.8k output tokens/s per H800 node, 20-22 tokens/s per user, KV 4,989; MTP acceptance about 85% (DeepSeek-V3 report)"),
         // Day-6: $87,072 per day at $2 per GPU-hour; decode share priced per output token.
         PublishedServingFigure(
             id: "deepseek-v3-decode-cost-h800", title: "DeepSeek V3/R1 decode cost at $2 per H800-hour",
             metric: .costPerMillionOutputTokens, value: 0.30, role: .calibration, tolerance: 0.25,
-            setup: ServingSetup(model: "deepseek-v3", accelerator: "h800", phase: .decode, devices: 144, expertParallel: 144,
-                                redundantExperts: 32, weights: .fp8, expertWeights: .fp8, kvFormat: .bf16, context: 4989,
-                                speculation: Speculation(draftTokens: 1, acceptance: 0.85),
-                                batch: .timePerOutputToken(seconds: 0.0476), pricePerHour: 2.0),
+            setup: deepSeekProductionDecode.priced(at: 2.0),
             source: "derived from DeepSeek Day-6: $2 / 3600 s / 1,850 tokens/s per GPU = $0.30 per million output tokens"),
         // LMSYS, "Deploying DeepSeek with PD Disaggregation and Large-scale Expert Parallelism on 96
         // H100 GPUs" (lm-sys/lm-sys.github.io blog/2025-05-05-large-scale-ep.md): prefill on 4 nodes,
@@ -64,14 +69,12 @@ extension PublishedServingFigure {
         PublishedServingFigure(
             id: "sglang-k2-decode-h200", title: "SGLang Kimi K2 decode, H200 EP96, 480 per GPU",
             metric: .decodeTokensPerSecondPerDevice, value: 288_000.0 / 96, role: .check, tolerance: 0.30,
-            setup: ServingSetup(model: "kimi-k2", accelerator: "h200", phase: .decode, devices: 96, expertParallel: 96,
-                                redundantExperts: 96, context: 2050, batch: .fixed(480)),
+            setup: kimiK2Decode,
             source: "LMSYS blog 2025-07-20: 288k tokens/s on 12 decode nodes, decode batch size 480 (read as per GPU), 2,000 in / 100 out"),
         PublishedServingFigure(
             id: "sglang-k2-decode-cost-h200", title: "SGLang Kimi K2 decode cost at $2.3 per H200-hour",
             metric: .costPerMillionOutputTokens, value: 0.21, role: .check, tolerance: 0.30,
-            setup: ServingSetup(model: "kimi-k2", accelerator: "h200", phase: .decode, devices: 96, expertParallel: 96,
-                                redundantExperts: 96, context: 2050, batch: .fixed(480), pricePerHour: 2.3),
+            setup: kimiK2Decode.priced(at: 2.3),
             source: "LMSYS blog 2025-07-20: about $0.21 per million output tokens at $2.3 per H200-hour"),
         PublishedServingFigure(
             id: "sglang-k2-prefill-h200", title: "SGLang Kimi K2 prefill, H200 EP32, 2K prompts",

@@ -12,26 +12,45 @@ public struct ServingSetup: Hashable, Sendable {
     /// Which phase the figure measures.
     public enum Phase: String, Hashable, Sendable { case decode, prefill }
 
+    /// Model preset name.
     public var model: String
+    /// Accelerator preset name.
     public var accelerator: String
+    /// Decode or prefill.
     public var phase: Phase
+    /// Devices of one replica (``Deployment/devices``).
     public var devices: Int
+    /// Tensor-parallel size of each attention group.
     public var tensorParallel: Int = 1
+    /// Expert-parallel ranks.
     public var expertParallel: Int
+    /// Extra expert replicas.
     public var redundantExperts: Int = 0
     /// Dense and expert weight formats (`nil`: the model's default).
     public var weights: WeightFormat?
     public var expertWeights: WeightFormat?
+    /// KV-cache and indexer formats (`nil`: the model's default).
     public var kvFormat: KVCacheFormat?
     public var indexerFormat: IndexerKeyFormat?
+    /// Average KV length (decode) or prompt length (prefill), tokens.
     public var context: Int
+    /// Cache-miss tokens per device per prefill forward.
     public var prefillChunk: Int = 16_384
+    /// MTP, or `nil`.
     public var speculation: Speculation?
+    /// Share of input tokens served from the prefix cache.
     public var cacheHitRate: Double = 0
     /// Decode batch rule (ignored for prefill).
     public var batch: BatchRule = .largestFitting(limit: 1024)
     /// Price per device-hour the figure assumes (`nil`: the accelerator's default).
     public var pricePerHour: Double?
+
+    /// The same setup at `pricePerHour` dollars per device-hour.
+    public func priced(at pricePerHour: Double) -> ServingSetup {
+        var copy = self
+        copy.pricePerHour = pricePerHour
+        return copy
+    }
 
     /// The projection this setup describes, from the presets.
     ///
@@ -64,15 +83,19 @@ public struct PublishedServingFigure: Hashable, Sendable {
     /// Whether the shipped factors were set on it, it checks them, or it is only shown.
     public enum Role: String, Hashable, Sendable { case calibration, check, report }
 
+    /// A stable identifier (`deepseek-v3-decode-h800`).
     public var id: String
     /// One line: who, what, on what.
     public var title: String
+    /// What the figure measures.
     public var metric: Metric
     /// The published value, in the metric's unit.
     public var value: Double
+    /// Calibration, check or report.
     public var role: Role
     /// Allowed relative error (0.25 = ±25%); `nil` for report rows.
     public var tolerance: Double?
+    /// The deployment that reproduces the figure.
     public var setup: ServingSetup
     /// Where the figure and its setup come from.
     public var source: String
