@@ -99,6 +99,10 @@ public struct Deployment: Hashable, Sendable {
     /// DP-attention groups: `devices / tp`.
     public var attentionGroups: Int { devices / Swift.max(1, tensorParallel) }
 
+    /// Extra replicas per routed expert a deployment may add at most (EP over up to 17× as many
+    /// ranks as experts).
+    public static let maximumRedundancy = 16
+
     /// The largest number of devices a deployment may have.
     public static let maximumDevices = 1 << 20
 
@@ -117,6 +121,10 @@ public struct Deployment: Hashable, Sendable {
             throw .outOfRange(field: "redundant experts", value: "\(redundantExperts)", expected: "0...\(RouterConfiguration.maximumExperts)")
         }
         if let moe = model.feedForward.moe {
+            let most = Swift.min(Self.maximumRedundancy * moe.routedExperts, RouterConfiguration.maximumExperts - moe.routedExperts)
+            guard redundantExperts <= most else {
+                throw .outOfRange(field: "redundant experts", value: "\(redundantExperts)", expected: "0...\(most) (\(Self.maximumRedundancy) replicas per expert at most)")
+            }
             guard expertParallel <= moe.routedExperts + redundantExperts else {
                 throw .tooManyExpertRanks(ep: expertParallel, experts: moe.routedExperts, redundant: redundantExperts)
             }

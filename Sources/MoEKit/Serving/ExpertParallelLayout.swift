@@ -25,7 +25,7 @@ struct ExpertParallelLayout: Sendable {
     /// Lays out `probabilities` (`[E]`, `Σ = k`, each in `[0, 1]`) over `ranks` ranks with
     /// `redundant` extra replicas.
     ///
-    /// - Complexity: O((*E* + *R*) log(*E* + *R*) + (*E* + *R*) · *ranks*).
+    /// - Complexity: O((*E* + *R*) log(*E* + *R*) + (*E* + *R*) log *ranks*).
     init(probabilities p: [Double], topK: Int, ranks: Int, redundant: Int) {
         self.ranks = ranks
         experts = p.count
@@ -34,28 +34,44 @@ struct ExpertParallelLayout: Sendable {
         slotsPerRank = (replicasTotal + ranks - 1) / ranks
         var replicas = [Int](repeating: 1, count: p.count)
         if redundant > 0 {
-            // Each extra replica goes to the expert with the highest load per replica.
-            var heap = p.indices.map { (share: p[$0], expert: $0) }
+            // Each extra replica goes to the expert with the highest load per replica (ties: the
+            // lower index).
+            let candidates: [(share: Double, expert: Int)] = p.indices.map { (p[$0], $0) }
+            var hottest = BinaryHeap(candidates, ranksFirst: Self.hotterReplica)
             for _ in 0..<redundant {
-                guard let best = heap.indices.max(by: { heap[$0].share < heap[$1].share }) else { break }
-                let e = heap[best].expert
+                let e = hottest.top.expert
                 replicas[e] += 1
-                heap[best].share = p[e] / Double(replicas[e])
+                hottest.replaceTop(with: (p[e] / Double(replicas[e]), e))
             }
         }
         var items: [Double] = []
         items.reserveCapacity(replicasTotal)
         for e in p.indices { for _ in 0..<replicas[e] { items.append(p[e] / Double(replicas[e])) } }
         items.sort(by: >)
+        // Least-loaded rank with a free slot first (ties: the lower rank).
         var shares = [[Double]](repeating: [], count: ranks)
-        var load = [Double](repeating: 0, count: ranks)
-        for share in items {
-            var best = -1
-            for r in 0..<ranks where shares[r].count < slotsPerRank && (best < 0 || load[r] < load[best]) { best = r }
-            shares[best].append(share)
-            load[best] += share
+        let empty: [(load: Double, rank: Int)] = (0..<ranks).map { (0, $0) }
+        var lightest = BinaryHeap(empty, ranksFirst: Self.lighterRank)
+        for share in items where !lightest.isEmpty {
+            let r = lightest.top.rank
+            shares[r].append(share)
+            if shares[r].count < slotsPerRank {
+                lightest.replaceTop(with: (lightest.top.load + share, r))
+            } else {
+                lightest.removeTop()
+            }
         }
         rankShares = shares
+    }
+
+    /// The higher load per replica first; ties: the lower expert index.
+    static func hotterReplica(_ a: (share: Double, expert: Int), _ b: (share: Double, expert: Int)) -> Bool {
+        a.share > b.share || (a.share == b.share && a.expert < b.expert)
+    }
+
+    /// The lighter rank first; ties: the lower rank.
+    static func lighterRank(_ a: (load: Double, rank: Int), _ b: (load: Double, rank: Int)) -> Bool {
+        a.load < b.load || (a.load == b.load && a.rank < b.rank)
     }
 
     /// Selection probabilities for `experts` experts, `k` per token, under `model`.
