@@ -115,11 +115,8 @@ extension MoEBench {
             }
             let gemm = try RouterGEMM(gate: g.values, experts: g.shape[0], hiddenSize: g.shape[1], gateBias: linearBias)
             BLAS.threads = threads
-            var out = [Float](repeating: 0, count: h.shape[0] * g.shape[0])
-            try h.values.withUnsafeBufferPointer { hp in
-                try out.withUnsafeMutableBufferPointer { try gemm.logits(hidden: hp, into: $0) }
-            }
-            return NPYArray(shape: [h.shape[0], g.shape[0]], values: out)
+            // Checks the [T, E] logits against the available memory before allocating them.
+            return NPYArray(shape: [h.shape[0], g.shape[0]], values: try gemm.logits(hidden: h.values))
         }
 
         private func requireRank(_ a: NPYArray<Float>, _ rank: Int, path: String, expected: String) throws {

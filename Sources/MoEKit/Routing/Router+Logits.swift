@@ -62,13 +62,22 @@ extension Router {
 
     /// Routes `T` tokens from logits `[T, E]` and returns indices and weights `[T, k]`.
     ///
-    /// - Throws: See ``route(logits:indices:weights:threads:)``.
-    public func route(logits: [Float], threads: Int = 1) throws(RoutingError) -> RoutingResult {
+    /// - Parameters:
+    ///   - logits: Router logits `[T, E]`, row-major float32.
+    ///   - threads: Worker threads (1 by default). Results do not depend on it.
+    ///   - availableMemory: Bytes the indices and weights may take (8·T·k);
+    ///     ``SystemMemory/availableBytes`` by default, `nil` skips the check.
+    /// - Throws: ``RoutingError/insufficientMemory(_:)`` before allocating when the results
+    ///   would not fit, and the errors of ``route(logits:indices:weights:threads:)``.
+    public func route(logits: [Float], threads: Int = 1,
+                      availableMemory: Int? = SystemMemory.availableBytes) throws(RoutingError) -> RoutingResult {
         let experts = configuration.experts, k = configuration.topK
         guard logits.count % experts == 0 else {
             throw .raggedBuffer(buffer: "logits", count: logits.count, rowLength: experts)
         }
         let tokens = logits.count / experts
+        do { try SystemMemory.require("indices and weights", shape: [tokens, k], elementBytes: 8, available: availableMemory) }
+        catch { throw .insufficientMemory(error) }
         var indices = [Int32](repeating: 0, count: tokens * k)
         var weights = [Float](repeating: 0, count: tokens * k)
         try logits.withUnsafeBufferPointer { (x) throws(RoutingError) in

@@ -28,6 +28,8 @@ public enum RoutingError: Error, Equatable, Sendable, CustomStringConvertible {
     case nonFiniteInput(buffer: String, index: Int, value: Float)
     /// No preset has this name.
     case unknownPreset(String, suggestion: String?)
+    /// A buffer sized from the input would not fit in the available memory; nothing was allocated.
+    case insufficientMemory(InsufficientMemory)
 
     public var description: String {
         switch self {
@@ -59,6 +61,8 @@ public enum RoutingError: Error, Equatable, Sendable, CustomStringConvertible {
             let known = RouterConfiguration.presetNames.joined(separator: ", ")
             if let suggestion { return "unknown preset '\(name)'; did you mean '\(suggestion)'? (known: \(known))" }
             return "unknown preset '\(name)' (known: \(known))"
+        case .insufficientMemory(let e):
+            return e.description
         }
     }
 }
