@@ -23,7 +23,10 @@ public enum NPYError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The data the header announces would not fit in the available memory; nothing was read.
     case insufficientMemory(path: String, InsufficientMemory)
 
-    public var description: String {
+    /// One line; text echoed from an input is escaped (``PrintableText/escaping(_:)``).
+    public var description: String { PrintableText.escaping(text) }
+
+    private var text: String {
         switch self {
         case .io(let path, let reason):
             return "\(path): \(reason)"

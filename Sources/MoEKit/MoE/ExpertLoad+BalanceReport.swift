@@ -10,22 +10,25 @@ extension ExpertLoad {
     /// (`[E]`, selections per expert over all batches) and `tokens`.
     ///
     /// - Throws: ``ExpertLoadError`` when the file cannot be read, is larger than
-    ///   ``maximumReportBytes``, lacks the keys, or holds counts out of range.
+    ///   ``maximumReportBytes`` (checked before reading), is not JSON (with the line and
+    ///   column), lacks the keys, or holds counts out of range.
     public static func measured(balanceReport url: URL) throws(ExpertLoadError) -> ExpertLoad {
-        let path = url.path
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
-        guard let size else { throw .unreadableReport(path: path, reason: "cannot read the file") }
-        guard size <= maximumReportBytes else {
-            throw .unreadableReport(path: path, reason: "\(size) bytes is larger than the \(maximumReportBytes)-byte limit")
+        let path = url.relativePath
+        let root: [String: JSONValue]
+        do {
+            let bytes = try InputFile.contents(of: url.path, limit: maximumReportBytes)
+            root = try JSONValue.decodeObject(bytes)
+        } catch let failure as InputFile.Failure {
+            throw .unreadableReport(path: path, reason: failure.reason)
+        } catch let error as JSONValue.SyntaxError {
+            throw .unreadableReport(path: path, reason: "not a JSON object: \(error.message)")
+        } catch {
+            throw .unreadableReport(path: path, reason: "\(error)")
         }
-        guard let data = FileManager.default.contents(atPath: path) else { throw .unreadableReport(path: path, reason: "cannot read the file") }
-        guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw .unreadableReport(path: path, reason: "not a JSON object")
-        }
-        guard let tokens = (root["tokens"] as? NSNumber)?.intValue else {
+        guard case .number(let t)? = root["tokens"], t.rounded() == t, abs(t) < 9e15 else {
             throw .unreadableReport(path: path, reason: "no integer 'tokens'")
         }
-        guard let load = root["load"] as? [String: Any], let counts = load["counts"] as? [NSNumber] else {
+        guard case .object(let load)? = root["load"], case .array(let counts)? = load["counts"] else {
             throw .unreadableReport(path: path, reason: "no 'load.counts' array")
         }
         guard counts.count <= RouterConfiguration.maximumExperts else {
@@ -33,13 +36,12 @@ extension ExpertLoad {
         }
         var values: [Int] = []
         values.reserveCapacity(counts.count)
-        for c in counts {
-            let d = c.doubleValue
-            guard d.isFinite, d == d.rounded(), abs(d) < 9e15 else {
-                throw .unreadableReport(path: path, reason: "'load.counts' holds \(c), not a count")
+        for (i, c) in counts.enumerated() {
+            guard case .number(let d) = c, d == d.rounded(), abs(d) < 9e15 else {
+                throw .unreadableReport(path: path, reason: "'load.counts[\(i)]' is not a whole number")
             }
             values.append(Int(d))
         }
-        return try measured(selectionCounts: values, tokens: tokens)
+        return try measured(selectionCounts: values, tokens: Int(t))
     }
 }

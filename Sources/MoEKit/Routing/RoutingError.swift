@@ -31,7 +31,10 @@ public enum RoutingError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A buffer sized from the input would not fit in the available memory; nothing was allocated.
     case insufficientMemory(InsufficientMemory)
 
-    public var description: String {
+    /// One line; text echoed from an input is escaped (``PrintableText/escaping(_:)``).
+    public var description: String { PrintableText.escaping(text) }
+
+    private var text: String {
         switch self {
         case .invalidExpertCount(let e):
             return "number of experts must be in 1...\(RouterConfiguration.maximumExperts), got \(e)"

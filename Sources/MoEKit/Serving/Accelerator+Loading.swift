@@ -46,7 +46,8 @@ extension Accelerator {
 
     /// Loads an accelerator from a JSON file in the preset schema.
     ///
-    /// Files over 1 MiB are refused before they are read. Errors name the file as given
+    /// Files over 1 MiB are refused before they are read (a special file such as a FIFO is
+    /// read up to that limit, and reported as limit + 1 bytes). Errors name the file as given
     /// (`url.relativePath`).
     ///
     /// - Throws: ``AcceleratorError/unreadableFile(file:reason:)``,
@@ -54,16 +55,15 @@ extension Accelerator {
     ///   ``init(json:file:)``.
     public init(file url: URL) throws(AcceleratorError) {
         let file = url.relativePath
-        let size: Int?
-        do { size = try url.resourceValues(forKeys: [.fileSizeKey]).fileSize }
-        catch { throw .unreadableFile(file: file, reason: fileErrorReason(error)) }
-        if let size, size > Self.maximumFileBytes {
-            throw .fileTooLarge(file: file, bytes: size, limit: Self.maximumFileBytes)
+        let bytes: [UInt8]
+        do { bytes = try InputFile.contents(of: url.path, limit: Self.maximumFileBytes) }
+        catch {
+            switch error {
+            case .unreadable(let reason): throw .unreadableFile(file: file, reason: reason)
+            case .tooLarge(let size, let limit): throw .fileTooLarge(file: file, bytes: size ?? limit + 1, limit: limit)
+            }
         }
-        let data: Data
-        do { data = try Data(contentsOf: url) }
-        catch { throw .unreadableFile(file: file, reason: fileErrorReason(error)) }
-        try self.init(json: data, file: file)
+        try self.init(json: Data(bytes), file: file)
     }
 
     /// Loads an accelerator from the bytes of a JSON file in the preset schema.
@@ -87,7 +87,7 @@ extension Accelerator {
         }
         let root: [String: JSONValue]
         do { root = try JSONValue.decodeObject(json) }
-        catch { throw .malformedJSON(file: file, reason: error.reason) }
+        catch { throw .malformedJSON(file: file, reason: error.message) }
         try self.init(document: root, file: file, isPreset: false)
     }
 
@@ -296,7 +296,7 @@ enum AcceleratorLibrary {
                 let root = try JSONValue.decodeObject(data)
                 accelerator = try Accelerator(document: root, file: file, isPreset: true)
             } catch let error as JSONValue.SyntaxError {
-                throw .presetsUnavailable("\(file) is not a JSON object: \(error.reason)")
+                throw .presetsUnavailable("\(file) is not a JSON object: \(error.message)")
             } catch {
                 throw .presetsUnavailable("\(error)")
             }
