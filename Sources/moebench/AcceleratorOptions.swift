@@ -90,8 +90,7 @@ struct AcceleratorOptions: ParsableArguments {
         }
         let names: [String]
         if let accelerator {
-            names = accelerator.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            guard !names.isEmpty else { throw UsageError("--accelerator needs at least one name (see 'moebench accelerators')") }
+            names = try listItems(accelerator, option: "--accelerator")
         } else {
             names = acceleratorFile == nil ? defaultNames : []
         }

@@ -40,7 +40,8 @@ extension MoEBench {
         @Option(name: .customLong("out-weights"), help: ArgumentHelp("Write weights, float32 [T, k].", valueName: "W.npy"))
         var outWeights: String?
 
-        @Option(help: "Threads for the GEMM and routing.")
+        @Option(parsing: .unconditional, help: "Threads for the GEMM and routing, 1...1024.",
+                transform: wholeNumber(in: 1...Bounds.threads))
         var threads = 1
 
         @Option(help: "Printed output when no --out-* file is given: table, json or csv.")
@@ -76,6 +77,7 @@ extension MoEBench {
                 correction = b.values
             }
             let config = try router.configuration(fallback: nil, experts: experts, hasBias: correction != nil)
+            router.warnIfBiasMissing(hasBias: correction != nil)
             let result = try Router(config, correctionBias: correction).route(logits: logitRows.values, threads: threads)
 
             if outIndices == nil && outWeights == nil {
