@@ -111,7 +111,8 @@ extension MoEBench {
                                                rule: batchRule, frontierPoints: plot != nil || format == .json ? frontierPoints : 0))
             }
             let files = FileCommit()
-            files.protect(inputs: [config, expertLoad, hardware.acceleratorFile].compactMap { $0 })
+            let modelFiles = (model ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasSuffix(".json") }
+            files.protect(inputs: [config, expertLoad, hardware.acceleratorFile].compactMap { $0 } + modelFiles)
             if let plot {
                 try files.stage(ServeReport.frontierChart(reports), at: URL(fileURLWithPath: plot))
             }
