@@ -56,7 +56,9 @@ let package = Package(
         .testTarget(
             name: "MoEKitTests",
             dependencies: ["MoEKit", "_MoEKitKernels"],
-            exclude: ["IO/Fixtures"]
+            // Test data read from disk, not sources: NumPy-written .npy files and the models'
+            // published config.json files (provenance in each folder's README.md).
+            exclude: ["IO/Fixtures", "Architecture/Fixtures"]
         ),
         .testTarget(
             name: "moebenchTests",

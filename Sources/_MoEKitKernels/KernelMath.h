@@ -20,7 +20,9 @@
 // 16-float vectors never applies to a real call.
 #pragma clang diagnostic ignored "-Wpsabi"
 
-#if defined(__x86_64__) && defined(__clang__) && defined(__linux__)
+// `target_clones` needs ifunc, which glibc's dynamic loader provides; musl and static
+// builds do not, so they get the baseline code only. (<math.h> above defines __GLIBC__.)
+#if defined(__x86_64__) && defined(__clang__) && defined(__GLIBC__)
 #define MOEKIT_DISPATCH __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define MOEKIT_DISPATCH

@@ -11,6 +11,12 @@
 
 MOEKIT_DISPATCH
 float moekit_read_sum(const float *x, size_t n) {
+    if (n == 0 || !x) return 0.0f;
+    if (((uintptr_t)x & 63) != 0) {             // not 64-byte aligned: a plain scalar sum
+        float sum = 0.0f;
+        for (size_t i = 0; i < n; i++) sum += x[i];
+        return sum;
+    }
     const moekit_f32x16 *v = (const moekit_f32x16 *)x;
     const size_t steps = n / 128;
     const moekit_f32x16 *end = v + steps * 8;

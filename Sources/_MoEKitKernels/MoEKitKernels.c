@@ -13,6 +13,7 @@ float moekit_exp(float x) { return moekit_exp_inline(x); }
 
 MOEKIT_DISPATCH
 int moekit_sigmoid(const float *x, const float *bias, float *scores, float *keys, size_t n) {
+    if (n > 0 && (!x || !scores || (bias && !keys))) return MOEKIT_INVALID_ARGUMENT;
     int bad = 0;
     for (size_t i = 0; i < n; i++) {
         float v = x[i];
@@ -31,6 +32,7 @@ int moekit_sigmoid(const float *x, const float *bias, float *scores, float *keys
 
 MOEKIT_DISPATCH
 int moekit_sqrt_softplus(const float *x, const float *bias, float *scores, float *keys, size_t n) {
+    if (n > 0 && (!x || !scores || (bias && !keys))) return MOEKIT_INVALID_ARGUMENT;
     int bad = 0;
     for (size_t i = 0; i < n; i++) {
         float v = x[i];
@@ -75,7 +77,8 @@ float moekit_exp_sum(const float *x, float shift, size_t n) {
 
 MOEKIT_DISPATCH
 int moekit_softmax(const float *x, float *p, size_t n) {
-    if (n == 0) return 0;
+    if (n == 0) return MOEKIT_OK;
+    if (!x || !p) return MOEKIT_INVALID_ARGUMENT;
     int bad = 0;
     float m = x[0];
     for (size_t i = 0; i < n; i++) {
@@ -129,12 +132,94 @@ static inline void moekit_insert(float v, int32_t ix, size_t k, size_t *count,
     indices[pos] = ix;
 }
 
+/// Whether (va, ia) ranks below (vb, ib): a smaller key, or an equal key at a higher index.
+static inline __attribute__((always_inline)) int moekit_worse(float va, int32_t ia, float vb, int32_t ib) {
+    return va < vb || (va == vb && ia > ib);
+}
+
+/// Restores the heap order below `root` in a heap of `size` entries whose root is the
+/// worst entry (see moekit_worse).
+static inline void moekit_sift_down(float *values, int32_t *indices, size_t root, size_t size) {
+    float v = values[root];
+    int32_t ix = indices[root];
+    for (;;) {
+        size_t child = 2 * root + 1;
+        if (child >= size) break;
+        if (child + 1 < size && moekit_worse(values[child + 1], indices[child + 1], values[child], indices[child])) child++;
+        if (!moekit_worse(values[child], indices[child], v, ix)) break;
+        values[root] = values[child];
+        indices[root] = indices[child];
+        root = child;
+    }
+    values[root] = v;
+    indices[root] = ix;
+}
+
+/// The largest k keys by a heap of the k best so far (root: the worst of them), then a heap
+/// sort into descending order: O(n log k), for large k where insertion would cost O(n k).
+/// Skips NaN keys; returns how many slots it filled.
+static size_t moekit_topk_heap(const float *keys, size_t n, size_t k, int32_t *indices, float *values) {
+    size_t count = 0, i = 0;
+    for (; i < n && count < k; i++) {
+        if (keys[i] != keys[i]) continue;
+        values[count] = keys[i];
+        indices[count] = (int32_t)i;
+        count++;
+    }
+    if (count == k) {
+        for (size_t r = k / 2; r-- > 0;) moekit_sift_down(values, indices, r, k);
+        for (; i < n; i++) {
+            // A later index with an equal key ranks lower, so only a larger key enters.
+            if (keys[i] > values[0]) {
+                values[0] = keys[i];
+                indices[0] = (int32_t)i;
+                moekit_sift_down(values, indices, 0, k);
+            }
+        }
+    } else {
+        for (size_t r = count / 2; r-- > 0;) moekit_sift_down(values, indices, r, count);
+    }
+    // Heap sort: move the worst to the end, repeatedly; the result is in descending order.
+    for (size_t size = count; size > 1; size--) {
+        float v = values[0];
+        int32_t ix = indices[0];
+        values[0] = values[size - 1];
+        indices[0] = indices[size - 1];
+        values[size - 1] = v;
+        indices[size - 1] = ix;
+        moekit_sift_down(values, indices, 0, size - 1);
+    }
+    return count;
+}
+
+/// The exact selection for short rows, large k and the rare cases the vector path hands
+/// over (many equal keys, NaN keys): insertion for k <= 16, a heap above. NaN keys rank
+/// below every number; they fill the last slots, in ascending index order, only when the
+/// row has fewer than k numbers.
 static void moekit_topk_scalar(const float *keys, size_t n, size_t k,
                                int32_t *indices, float *values) {
     size_t count = 0;
-    for (size_t i = 0; i < n; i++) {
-        moekit_insert(keys[i], (int32_t)i, k, &count, values, indices);
+    if (k <= 16) {
+        for (size_t i = 0; i < n; i++) {
+            if (keys[i] != keys[i]) continue;
+            moekit_insert(keys[i], (int32_t)i, k, &count, values, indices);
+        }
+    } else {
+        count = moekit_topk_heap(keys, n, k, indices, values);
     }
+    for (size_t i = 0; i < n && count < k; i++) {
+        if (keys[i] != keys[i]) {
+            values[count] = keys[i];
+            indices[count] = (int32_t)i;
+            count++;
+        }
+    }
+}
+
+/// The preconditions every selection entry point checks before touching memory.
+static inline __attribute__((always_inline))
+int moekit_selection_arguments_valid(const float *keys, size_t n, size_t k, const int32_t *indices, const float *values) {
+    return keys && indices && values && k >= 1 && k <= n && n <= (size_t)INT32_MAX;
 }
 
 static inline __attribute__((always_inline)) uint32_t moekit_bits(moekit_b16 mask) {
@@ -245,7 +330,10 @@ int moekit_topk_impl(const float *keys, size_t n, size_t k, int32_t *indices, fl
             count++;
         }
     }
-    if (count > capacity) {             // many equal keys: rare, still exact
+    // Many equal keys (more candidates than the buffer holds): rare, still exact. Fewer
+    // candidates than k happens only when NaN keys spoiled the bound (a finite row always
+    // has k keys at or above it): the scalar path ranks NaN last.
+    if (count > capacity || count < k) {
         moekit_topk_scalar(keys, n, k, indices, values);
         return 0;
     }
@@ -318,13 +406,15 @@ int moekit_topk_impl(const float *keys, size_t n, size_t k, int32_t *indices, fl
 }
 
 MOEKIT_DISPATCH
-void moekit_topk(const float *keys, size_t n, size_t k, int32_t *indices, float *values) {
-    moekit_topk_impl(keys, n, k, indices, values, 0, NULL);
+int moekit_topk(const float *keys, size_t n, size_t k, int32_t *indices, float *values) {
+    if (!moekit_selection_arguments_valid(keys, n, k, indices, values)) return MOEKIT_INVALID_ARGUMENT;
+    return moekit_topk_impl(keys, n, k, indices, values, 0, NULL);
 }
 
 MOEKIT_DISPATCH
 int moekit_topk_finite(const float *keys, size_t n, size_t k, int32_t *indices, float *values,
                        float *rowMax) {
+    if (!moekit_selection_arguments_valid(keys, n, k, indices, values) || !rowMax) return MOEKIT_INVALID_ARGUMENT;
     return moekit_topk_impl(keys, n, k, indices, values, 1, rowMax);
 }
 
@@ -380,8 +470,12 @@ float moekit_group_score(const float *keys, size_t size, int rule) {
 }
 
 MOEKIT_DISPATCH
-void moekit_group_limited_topk(const float *keys, size_t n, size_t groups, size_t kept, int rule,
-                               size_t k, int32_t *indices, float *values, float *scratch) {
+int moekit_group_limited_topk(const float *keys, size_t n, size_t groups, size_t kept, int rule,
+                              size_t k, int32_t *indices, float *values, float *scratch) {
+    if (!moekit_selection_arguments_valid(keys, n, k, indices, values) || !scratch || groups == 0
+        || n % groups != 0 || kept == 0 || kept > groups || k > kept * (n / groups) || (rule != 0 && rule != 1)) {
+        return MOEKIT_INVALID_ARGUMENT;
+    }
     size_t size = n / groups;
     float *scores = scratch;                    // [groups]
     float *compact = scratch + groups;          // [kept * size]
@@ -405,6 +499,7 @@ void moekit_group_limited_topk(const float *keys, size_t n, size_t groups, size_
         size_t position = (size_t)indices[j];
         indices[j] = (int32_t)((size_t)keptGroups[position / size] * size + position % size);
     }
+    return MOEKIT_OK;
 }
 
 // MARK: - Weights

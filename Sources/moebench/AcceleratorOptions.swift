@@ -26,40 +26,40 @@ struct AcceleratorOptions: ParsableArguments {
     var acceleratorFile: String?
 
     @Option(name: .customLong("price-per-hour"), parsing: .unconditional,
-            help: ArgumentHelp("Price per device-hour, US dollars.", valueName: "usd"))
+            help: ArgumentHelp("Price per device-hour, US dollars, up to 1e6.", valueName: "usd"))
     var pricePerHour: String?
 
     @Option(name: .customLong("hbm-bandwidth"), parsing: .unconditional,
-            help: ArgumentHelp("HBM bandwidth, bytes/s (4.8T).", valueName: "bytes/s"))
+            help: ArgumentHelp("HBM bandwidth, bytes/s, up to 1P (4.8T).", valueName: "bytes/s"))
     var hbmBandwidth: String?
 
     @Option(name: .customLong("hbm-capacity"), parsing: .unconditional,
-            help: ArgumentHelp("HBM capacity, bytes (141G).", valueName: "bytes"))
+            help: ArgumentHelp("HBM capacity, bytes, up to 1P (141G).", valueName: "bytes"))
     var hbmCapacity: String?
 
     @Option(name: .customLong("peak-flops"), parsing: .unconditionalSingleValue,
-            help: ArgumentHelp("Dense peak FLOP/s of a format: bf16, fp8, fp4 or int8 (fp8=1.979P); repeatable.",
+            help: ArgumentHelp("Dense peak FLOP/s of a format: bf16, fp8, fp4 or int8, up to 1e18 (fp8=1.979P); repeatable.",
                                valueName: "format=flops"))
     var peakFlops: [String] = []
 
     @Option(name: .customLong("scale-up-bandwidth"), parsing: .unconditional,
-            help: ArgumentHelp("Scale-up bandwidth per device and direction, bytes/s (450G).", valueName: "bytes/s"))
+            help: ArgumentHelp("Scale-up bandwidth per device and direction, bytes/s, up to 1P (450G).", valueName: "bytes/s"))
     var scaleUpBandwidth: String?
 
     @Option(name: .customLong("scale-out-bandwidth"), parsing: .unconditional,
-            help: ArgumentHelp("Scale-out bandwidth per device and direction, bytes/s (50G; 0 = no network).", valueName: "bytes/s"))
+            help: ArgumentHelp("Scale-out bandwidth per device and direction, bytes/s, up to 1P (50G; 0 = no network).", valueName: "bytes/s"))
     var scaleOutBandwidth: String?
 
     @Option(name: .customLong("scale-up-latency"), parsing: .unconditional,
-            help: ArgumentHelp("Fixed cost of one scale-up collective call, seconds (10e-6).", valueName: "seconds"))
+            help: ArgumentHelp("Fixed cost of one scale-up collective call, seconds, up to 1 (10e-6).", valueName: "seconds"))
     var scaleUpLatency: String?
 
     @Option(name: .customLong("scale-out-latency"), parsing: .unconditional,
-            help: ArgumentHelp("Fixed cost of one scale-out collective call, seconds (20e-6).", valueName: "seconds"))
+            help: ArgumentHelp("Fixed cost of one scale-out collective call, seconds, up to 1 (20e-6).", valueName: "seconds"))
     var scaleOutLatency: String?
 
     @Option(name: .customLong("scale-up-domain"), parsing: .unconditional,
-            help: ArgumentHelp("Devices in the scale-up domain (8, 72, 384).", valueName: "devices"))
+            help: ArgumentHelp("Devices in the scale-up domain, 1...2^30 (8, 72, 384).", valueName: "devices"))
     var scaleUpDomain: String?
 
     @Option(name: .customLong("memory-efficiency"), parsing: .unconditional,
@@ -72,7 +72,7 @@ struct AcceleratorOptions: ParsableArguments {
     var computeEfficiency: [String] = []
 
     @Option(name: .customLong("cache-bandwidth"), parsing: .unconditional,
-            help: ArgumentHelp("Prefix-cache tier read bandwidth per device, bytes/s (40G).", valueName: "bytes/s"))
+            help: ArgumentHelp("Prefix-cache tier read bandwidth per device, bytes/s, up to 1P (40G).", valueName: "bytes/s"))
     var cacheBandwidth: String?
 
     /// Whether `--accelerator` or `--accelerator-file` was given.
@@ -90,8 +90,7 @@ struct AcceleratorOptions: ParsableArguments {
         }
         let names: [String]
         if let accelerator {
-            names = accelerator.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            guard !names.isEmpty else { throw UsageError("--accelerator needs at least one name (see 'moebench accelerators')") }
+            names = try listItems(accelerator, option: "--accelerator")
         } else {
             names = acceleratorFile == nil ? defaultNames : []
         }

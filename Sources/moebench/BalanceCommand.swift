@@ -31,32 +31,38 @@ extension MoEBench {
 
         @OptionGroup var router: RouterOptions
 
-        @Option(help: "Synthetic input: Zipf exponent of expert popularity, 0...100 (default 0, uniform).")
+        @Option(parsing: .unconditional, help: "Synthetic input: Zipf exponent of expert popularity, 0...100 (default 0, uniform).",
+                transform: finiteNumber("in 0...100", { (0...SyntheticLogits.maximumSkew).contains($0) }))
         var skew: Double?
 
-        @Option(help: "Synthetic input: tokens per batch (default 4096; 4k also works).", transform: parseTokenCount)
+        @Option(parsing: .unconditional, help: "Synthetic input: tokens per batch, 1...16777216 (default 4096; 4k also works).",
+                transform: parseTokenCount)
         var tokens: Int?
 
-        @Option(help: "Synthetic input: number of batches (default 1).")
+        @Option(parsing: .unconditional, help: "Synthetic input: number of batches, 1...1000000 (default 1; progress on a terminal).",
+                transform: wholeNumber(in: 1...Bounds.batches))
         var batches: Int?
 
-        @Option(help: "Synthetic input: seed of the popularity order and the noise.")
+        @Option(parsing: .unconditional, help: "Synthetic input: seed of the popularity order and the noise, 0...2^64-1.",
+                transform: seedNumber)
         var seed: UInt64?
 
         @Flag(name: .customLong("hot-first"), help: "Synthetic input: expert 0 most popular, then 1, … (default: shuffled).")
         var hotFirst = false
 
-        @Option(name: .customLong("bias-rate"),
-                help: "Synthetic input: aux-loss-free bias step between batches (DeepSeek-V3 uses 0.001); needs sigmoid or sqrtsoftplus scoring.")
+        @Option(name: .customLong("bias-rate"), parsing: .unconditional,
+                help: "Synthetic input: aux-loss-free bias step between batches, 0...1 (DeepSeek-V3 uses 0.001); needs sigmoid or sqrtsoftplus scoring.",
+                transform: finiteFloat("in 0...1", { (0...1).contains($0) }))
         var biasRate: Float?
 
-        @Option(help: "Expert-parallel ranks; must divide E.")
+        @Option(parsing: .unconditional, help: "Expert-parallel ranks, 1...E; must divide E.", transform: wholeNumber(in: 1...Bounds.experts))
         var ep = 8
 
         @Option(help: "Expert placement over the ranks: contiguous or round-robin.")
         var placement: PlacementKind = .contiguous
 
-        @Option(help: "Number of hottest experts listed.")
+        @Option(parsing: .unconditional, help: "Number of hottest experts listed, 0...16777216.",
+                transform: wholeNumber(in: 0...Bounds.experts))
         var hottest = 8
 
         @Option(help: "Output: table, json or csv.")
@@ -103,6 +109,7 @@ extension MoEBench {
             let experts = array.shape[1]
             let correction = try readBias(experts: experts)
             let config = try routerConfiguration(experts: experts, hasBias: correction != nil)
+            router.warnIfBiasMissing(hasBias: correction != nil, defaultPreset: "kimi-k2")
             let result = try Router(config, correctionBias: correction).route(logits: array.values)
             var load = try accumulator(experts: experts, topK: config.topK)
             try load.add(indices: result.indices)
@@ -160,7 +167,10 @@ extension MoEBench {
             let order: SyntheticLogits.PopularityOrder = hotFirst ? .ascendingIndex : .shuffled
             var source = try SyntheticLogits(experts: config.experts, skew: skew, popularityOrder: order, seed: seed)
             var load = try accumulator(experts: config.experts, topK: config.topK)
-            for _ in 0..<batches {
+            let progress = ProgressLine()
+            defer { progress.clear() }
+            for b in 0..<batches {
+                if batches > 1 { progress.show(throttled: "[\(b + 1)/\(batches)] routing synthetic batches of \(tokens) tokens…") }
                 let result = try Router(config, correctionBias: correction).route(logits: source.next(tokens: tokens))
                 let batch = try load.add(indices: result.indices)
                 if let biasRate, correction != nil {

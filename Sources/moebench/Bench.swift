@@ -17,10 +17,12 @@ extension MoEBench {
 
         @OptionGroup var router: RouterOptions
 
-        @Option(help: "Hidden size d of the router GEMM.")
+        @Option(parsing: .unconditional, help: "Hidden size d of the router GEMM, 1...131072.",
+                transform: wholeNumber(in: 1...Bounds.hidden))
         var hidden = 7168
 
-        @Option(help: "Comma-separated tokens per batch.", transform: parseTokenList)
+        @Option(parsing: .unconditional, help: "Comma-separated tokens per batch, each 1...16777216 (4k = 4096).",
+                transform: parseTokenList)
         var tokens: [Int] = [1, 16, 256, 4096]
 
         @OptionGroup var measurement: MeasurementOptions
@@ -31,7 +33,6 @@ extension MoEBench {
         static let projectionAccelerators = ["h200", "b200", "mi355x", "ascend-910c"]
 
         func run() throws {
-            guard hidden >= 1 else { throw UsageError("--hidden must be at least 1, got \(hidden)") }
             try measurement.check()
             let (repetitions, threads, seed, format) = (measurement.repetitions, measurement.threads, measurement.seed, measurement.format)
             let config = try router.configuration(fallback: .kimiK2)
@@ -76,16 +77,15 @@ extension MoEBench {
 }
 
 /// Parses one token count (`4096`, `4k`).
-func parseTokenCount(_ text: String) throws -> Int {
+@Sendable func parseTokenCount(_ text: String) throws -> Int {
     let counts = try parseTokenList(text)
     guard counts.count == 1 else { throw UsageError("--tokens takes one count here, got '\(text)'") }
     return counts[0]
 }
 
-/// Parses `1,16,256,4096` (also `4k`, `1K`) into token counts.
-func parseTokenList(_ text: String) throws -> [Int] {
-    let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-    guard !parts.isEmpty else { throw UsageError("--tokens needs at least one count") }
+/// Parses `1,16,256,4096` (also `4k`, `1K`) into token counts; an empty item is refused.
+@Sendable func parseTokenList(_ text: String) throws -> [Int] {
+    let parts = try listItems(text, option: "--tokens")
     return try parts.map { part in
         var digits = Substring(part)
         var multiplier = 1
@@ -97,12 +97,20 @@ func parseTokenList(_ text: String) throws -> [Int] {
     }
 }
 
-/// A progress line on stderr, redrawn in place; shown only when stderr is a terminal.
+/// A progress line on stderr, redrawn in place; shown only when stderr is a terminal (or
+/// when `MOEBENCH_PROGRESS=1` asks for it, as the tests do).
 final class ProgressLine {
-    private let enabled = isatty(STDERR_FILENO) != 0
+    private let enabled = isatty(STDERR_FILENO) != 0 || ProcessInfo.processInfo.environment["MOEBENCH_PROGRESS"] == "1"
+    private var lastShown: UInt64 = 0
     func show(_ text: String) {
         guard enabled else { return }
         FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+        lastShown = DispatchTime.now().uptimeNanoseconds
+    }
+    /// `show`, at most ten times a second (for loops of many short steps).
+    func show(throttled text: @autoclosure () -> String) {
+        guard enabled, DispatchTime.now().uptimeNanoseconds &- lastShown >= 100_000_000 else { return }
+        show(text())
     }
     func clear() {
         guard enabled else { return }

@@ -15,10 +15,11 @@ extension MoEBench {
         @Option(name: .customLong("models"), help: "Comma-separated preset names or config.json paths.")
         var models: String
 
-        @Option(name: .customLong("context"), help: "Context length in tokens, 1...2^40 (131072, 128K, 1M).")
+        @Option(name: .customLong("context"), parsing: .unconditional, help: "Context length in tokens, 1...2^40 (131072, 128K, 1M).")
         var context: String
 
-        @Option(name: .customLong("batch"), help: "Sequences decoded together (shares weight bytes).")
+        @Option(name: .customLong("batch"), parsing: .unconditional,
+                help: "Sequences decoded together, 1...1048576 (shares weight bytes).", transform: wholeNumber(in: 1...Bounds.batch))
         var batch: Int = 1
 
         @OptionGroup var storage: StorageOptions
@@ -35,6 +36,7 @@ extension MoEBench {
         func run() throws {
             let n = try parseContext(context)
             let specs = try loadModels(models)
+            warnIfBeyondMaximumContext(n, of: specs)
             var rows: [Row] = []
             for spec in specs {
                 let e = try storage.estimator(for: spec, strict: false)

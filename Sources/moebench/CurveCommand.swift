@@ -16,10 +16,11 @@ extension MoEBench {
         @Option(name: .customLong("models"), help: "Comma-separated preset names or config.json paths.")
         var models: String
 
-        @Option(name: .customLong("contexts"), help: "Context range FROM..TO, e.g. 1K..1M.")
+        @Option(name: .customLong("contexts"), parsing: .unconditional, help: "Context range FROM..TO within 1...2^40, e.g. 1K..1M.")
         var contexts: String = "1K..1M"
 
-        @Option(name: .customLong("points"), help: "Number of log-spaced contexts.")
+        @Option(name: .customLong("points"), parsing: .unconditional, help: "Number of log-spaced contexts, 1...100000.",
+                transform: wholeNumber(in: 1...Bounds.points))
         var points: Int = 64
 
         @Option(name: .customLong("metric"), help: "kv, decode-flops, prefill-flops or decode-bytes.")
@@ -48,6 +49,7 @@ extension MoEBench {
             let range = try ContextLength.parseRange(contexts)
             let xs = try ContextLength.logSpaced(range, points: points)
             let specs = try loadModels(models)
+            warnIfBeyondMaximumContext(range.upperBound, of: specs)
             let estimators = try specs.map { try storage.estimator(for: $0, strict: false) }
             let m = metric.metric
             let start = DispatchTime.now().uptimeNanoseconds

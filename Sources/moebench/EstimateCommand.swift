@@ -17,10 +17,11 @@ extension MoEBench {
         @Option(name: .customLong("config"), help: "A Hugging Face config.json file.")
         var config: String?
 
-        @Option(name: .customLong("context"), help: "Context length in tokens, 1...2^40.")
+        @Option(name: .customLong("context"), parsing: .unconditional, help: "Context length in tokens, 1...2^40 (131072, 128K, 1M).")
         var context: String
 
-        @Option(name: .customLong("batch"), help: "Sequences decoded together (shares weight bytes).")
+        @Option(name: .customLong("batch"), parsing: .unconditional,
+                help: "Sequences decoded together, 1...1048576 (shares weight bytes).", transform: wholeNumber(in: 1...Bounds.batch))
         var batch: Int = 1
 
         @OptionGroup var storage: StorageOptions
@@ -34,6 +35,7 @@ extension MoEBench {
         func run() throws {
             let n = try parseContext(context)
             let spec = try loadModel(name: model, config: config)
+            warnIfBeyondMaximumContext(n, of: [spec])
             let estimator = try storage.estimator(for: spec, strict: true)
             let report = try EstimateReport(estimator: estimator, context: n, batchSize: batch, perLayer: perLayer)
             switch format {

@@ -89,13 +89,23 @@ func loadModel(name: String?, config: String?) throws -> ModelSpec {
     }
 }
 
-/// Splits `a,b,c` into preset names or config paths (entries ending in `.json` are files).
-func loadModels(_ list: String) throws -> [ModelSpec] {
-    let names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-    guard !names.isEmpty else { throw UsageError("--models needs at least one model name") }
+/// Splits `a,b,c` into preset names or config paths (entries ending in `.json` are files);
+/// an empty item is refused, naming `option`.
+func loadModels(_ list: String, option: String = "--models") throws -> [ModelSpec] {
+    let names = try listItems(list, option: option)
     return try names.map { entry in
         entry.hasSuffix(".json") ? try loadModel(name: nil, config: entry) : try loadModel(name: entry, config: nil)
     }
+}
+
+/// Warns on stderr, in one line, when `context` is beyond the `max_position_embeddings` of
+/// some of `specs`: legal, and computed, but past what those models were trained for.
+func warnIfBeyondMaximumContext(_ context: Int, of specs: [ModelSpec]) {
+    var seen = Set<String>()
+    let beyond = specs.filter { context > $0.maxContext && seen.insert($0.name).inserted }
+    guard !beyond.isEmpty else { return }
+    let list = beyond.map { "\($0.name) (\($0.maxContext))" }.joined(separator: ", ")
+    warn("context \(context) is beyond the max_position_embeddings of \(list); the figures extrapolate past what the model supports")
 }
 
 /// Parses a context option value.

@@ -19,25 +19,37 @@ extension MoEBench {
 
         @OptionGroup var router: RouterOptions
 
-        @Option(help: "Hidden size d (default: the preset model's).")
+        @Option(parsing: .unconditional, help: "Hidden size d, 1...131072 (default: the preset model's).",
+                transform: wholeNumber(in: 1...Bounds.hidden))
         var hidden: Int?
 
-        @Option(name: .customLong("moe-intermediate"), help: "Width I of each routed expert (default: the preset model's).")
+        @Option(name: .customLong("moe-intermediate"), parsing: .unconditional,
+                help: "Width I of each routed expert, 1...524288 (default: the preset model's).",
+                transform: wholeNumber(in: 1...Bounds.intermediate))
         var moeIntermediate: Int?
 
-        @Option(name: .customLong("shared-experts"), help: "Shared experts (default: the preset model's; 0 for none).")
+        @Option(name: .customLong("shared-experts"), parsing: .unconditional,
+                help: "Shared experts, 0...64 (default: the preset model's; 0 for none).",
+                transform: wholeNumber(in: 0...Bounds.sharedExperts))
         var sharedExperts: Int?
 
-        @Option(name: .customLong("shared-intermediate"), help: "Width of each shared expert (default: --moe-intermediate).")
+        @Option(name: .customLong("shared-intermediate"), parsing: .unconditional,
+                help: "Width of each shared expert, 1...524288 (default: --moe-intermediate).",
+                transform: wholeNumber(in: 1...Bounds.intermediate))
         var sharedIntermediate: Int?
 
-        @Option(help: "Comma-separated tokens per batch.", transform: parseTokenList)
+        @Option(parsing: .unconditional, help: "Comma-separated tokens per batch, each 1...16777216 (4k = 4096).",
+                transform: parseTokenList)
         var tokens: [Int] = [256]
 
-        @Option(name: .customLong("block-size"), help: "Pad each expert's rows to a multiple of this (GPU grouped GEMMs).")
+        @Option(name: .customLong("block-size"), parsing: .unconditional,
+                help: "Pad each expert's rows to a multiple of this, 1...65536 (GPU grouped GEMMs).",
+                transform: wholeNumber(in: 1...Bounds.blockSize))
         var blockSize = 1
 
-        @Option(name: .customLong("capacity-factor"), help: "Keep at most ceil(f·T·k/E) slots per expert; the rest are dropped.")
+        @Option(name: .customLong("capacity-factor"), parsing: .unconditional,
+                help: "Keep at most ceil(f·T·k/E) slots per expert, f in (0, 1e6]; the rest are dropped.",
+                transform: finiteNumber("in (0, 1e6]", { $0 > 0 && $0 <= 1e6 }))
         var capacityFactor: Double?
 
         @OptionGroup var measurement: MeasurementOptions

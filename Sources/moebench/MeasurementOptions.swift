@@ -4,13 +4,15 @@ import ArgumentParser
 
 /// How `bench` and `layer` measure and print.
 struct MeasurementOptions: ParsableArguments {
-    @Option(help: "Timed samples per batch size (bench: per stage; layer: forward passes).")
+    @Option(parsing: .unconditional, help: "Timed samples per batch size, 1...10000 (bench: per stage; layer: forward passes).",
+            transform: wholeNumber(in: 1...Bounds.repetitions))
     var repetitions = 5
 
-    @Option(help: "Threads for OpenBLAS and routing (the 2 vCPUs here share one core's FP units).")
+    @Option(parsing: .unconditional, help: "Threads for OpenBLAS and routing, 1...1024 (the 2 vCPUs here share one core's FP units).",
+            transform: wholeNumber(in: 1...Bounds.threads))
     var threads = 1
 
-    @Option(help: "Seed of the random inputs and weights.")
+    @Option(parsing: .unconditional, help: "Seed of the random inputs and weights, 0...2^64-1.", transform: seedNumber)
     var seed: UInt64 = 0x4D6F_454B_6974
 
     @Option(help: "Output: table, json or csv.")

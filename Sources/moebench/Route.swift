@@ -40,7 +40,8 @@ extension MoEBench {
         @Option(name: .customLong("out-weights"), help: ArgumentHelp("Write weights, float32 [T, k].", valueName: "W.npy"))
         var outWeights: String?
 
-        @Option(help: "Threads for the GEMM and routing.")
+        @Option(parsing: .unconditional, help: "Threads for the GEMM and routing, 1...1024.",
+                transform: wholeNumber(in: 1...Bounds.threads))
         var threads = 1
 
         @Option(help: "Printed output when no --out-* file is given: table, json or csv.")
@@ -76,6 +77,7 @@ extension MoEBench {
                 correction = b.values
             }
             let config = try router.configuration(fallback: nil, experts: experts, hasBias: correction != nil)
+            router.warnIfBiasMissing(hasBias: correction != nil)
             let result = try Router(config, correctionBias: correction).route(logits: logitRows.values, threads: threads)
 
             if outIndices == nil && outWeights == nil {
@@ -115,11 +117,8 @@ extension MoEBench {
             }
             let gemm = try RouterGEMM(gate: g.values, experts: g.shape[0], hiddenSize: g.shape[1], gateBias: linearBias)
             BLAS.threads = threads
-            var out = [Float](repeating: 0, count: h.shape[0] * g.shape[0])
-            try h.values.withUnsafeBufferPointer { hp in
-                try out.withUnsafeMutableBufferPointer { try gemm.logits(hidden: hp, into: $0) }
-            }
-            return NPYArray(shape: [h.shape[0], g.shape[0]], values: out)
+            // Checks the [T, E] logits against the available memory before allocating them.
+            return NPYArray(shape: [h.shape[0], g.shape[0]], values: try gemm.logits(hidden: h.values))
         }
 
         private func requireRank(_ a: NPYArray<Float>, _ rank: Int, path: String, expected: String) throws {

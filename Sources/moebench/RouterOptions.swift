@@ -12,19 +12,23 @@ struct RouterOptions: ParsableArguments {
                                valueName: "name"))
     var preset: String?
 
-    @Option(help: "Number of routed experts E (overrides the preset).")
+    @Option(parsing: .unconditional, help: "Number of routed experts E, 1...16777216 (overrides the preset).",
+            transform: wholeNumber(in: 1...Bounds.experts))
     var experts: Int?
 
-    @Option(name: .customLong("topk"), help: "Experts chosen per token k (overrides the preset).")
+    @Option(name: .customLong("topk"), parsing: .unconditional,
+            help: "Experts chosen per token k, 1...E (overrides the preset).", transform: anyWholeNumber)
     var topK: Int?
 
     @Option(help: "Scoring: softmax, sigmoid, sqrtsoftplus or logits (overrides the preset).")
     var scoring: RouterConfiguration.Scoring?
 
-    @Option(name: .customLong("n-group"), help: "Expert groups for group-limited selection (n_group).")
+    @Option(name: .customLong("n-group"), parsing: .unconditional,
+            help: "Expert groups for group-limited selection (n_group), 1...E, dividing E.", transform: anyWholeNumber)
     var groups: Int?
 
-    @Option(name: .customLong("topk-group"), help: "Groups kept per token (topk_group).")
+    @Option(name: .customLong("topk-group"), parsing: .unconditional,
+            help: "Groups kept per token (topk_group), 1...n-group.", transform: anyWholeNumber)
     var keptGroups: Int?
 
     @Option(name: .customLong("group-score"),
@@ -34,11 +38,22 @@ struct RouterOptions: ParsableArguments {
     @Flag(name: .customLong("no-normalize"), help: "Do not renormalise the chosen weights to sum 1.")
     var noNormalize = false
 
-    @Option(help: "Routed scaling factor applied to the weights (overrides the preset).")
+    @Option(parsing: .unconditional, help: "Routed scaling factor applied to the weights, 0...1e6 (overrides the preset).",
+            transform: finiteFloat("in 0...1e6", { (0...1e6).contains($0) }))
     var scale: Float?
 
     @Option(help: "Weights: chosen (the chosen scores) or softmax-chosen (softmax over the chosen, gpt-oss).")
     var weights: RouterConfiguration.Weighting?
+
+    /// Warns on stderr (one line) when the router comes from a preset whose model selects with
+    /// a correction bias (`e_score_correction_bias`: DeepSeek-V3, Kimi K2, V4) but no bias is
+    /// given, so routing uses a zero bias. `defaultPreset` names the preset used without
+    /// `--preset` and `--scoring`, if any.
+    func warnIfBiasMissing(hasBias: Bool, defaultPreset: String? = nil) {
+        guard !hasBias, let name = preset ?? (scoring == nil ? defaultPreset : nil),
+              let config = try? RouterConfiguration.preset(named: name), config.usesCorrectionBias else { return }
+        warn("preset \(name) selects experts with a correction bias (e_score_correction_bias) but no --bias B.npy was given; routing with a zero bias")
+    }
 
     /// The configuration these flags describe, starting from `--preset` or `fallback`.
     func configuration(fallback: RouterConfiguration?, experts inferred: Int? = nil,

@@ -27,45 +27,59 @@ extension MoEBench {
 
         @OptionGroup var hardware: AcceleratorOptions
 
-        @Option(name: .customLong("devices"), parsing: .unconditional, help: "Devices serving one model replica.")
+        @Option(name: .customLong("devices"), parsing: .unconditional, help: "Devices serving one model replica, 1...1048576.",
+                transform: wholeNumber(in: 1...Bounds.devices))
         var devices = 8
 
-        @Option(name: .customLong("tp"), parsing: .unconditional, help: "Tensor-parallel size of each attention group.")
+        @Option(name: .customLong("tp"), parsing: .unconditional, help: "Tensor-parallel size of each attention group, 1...devices, dividing them.",
+                transform: wholeNumber(in: 1...Bounds.devices))
         var tensorParallel = 1
 
-        @Option(name: .customLong("ep"), parsing: .unconditional, help: "Expert-parallel ranks (default: every device).")
+        @Option(name: .customLong("ep"), parsing: .unconditional, help: "Expert-parallel ranks, 1...devices, dividing them (default: every device).",
+                transform: wholeNumber(in: 1...Bounds.devices))
         var expertParallel: Int?
 
-        @Option(name: .customLong("redundant-experts"), parsing: .unconditional, help: "Extra expert replicas placed on the hottest experts (EPLB).")
+        @Option(name: .customLong("redundant-experts"), parsing: .unconditional,
+                help: "Extra expert replicas placed on the hottest experts (EPLB), 0...16777216.",
+                transform: wholeNumber(in: 0...Bounds.experts))
         var redundantExperts = 0
 
         @OptionGroup var storage: StorageOptions
 
-        @Option(name: .customLong("context"), help: "Average KV length of a decoding sequence and the prompt length of prefill (4096, 64K, 1M).")
+        @Option(name: .customLong("context"), parsing: .unconditional,
+                help: "Average KV length of a decoding sequence and the prompt length of prefill, 1...2^40 (4096, 64K, 1M).")
         var context = "4096"
 
-        @Option(name: .customLong("batch-per-device"), parsing: .unconditional, help: "Decode sequences per device (fixes the batch).")
+        @Option(name: .customLong("batch-per-device"), parsing: .unconditional, help: "Decode sequences per device, 1...1048576 (fixes the batch).",
+                transform: wholeNumber(in: 1...Bounds.batch))
         var batchPerDevice: Int?
 
-        @Option(name: .customLong("tpot-slo-ms"), parsing: .unconditional, help: "Largest batch whose time per output token is at most this many ms.")
+        @Option(name: .customLong("tpot-slo-ms"), parsing: .unconditional,
+                help: "Largest batch whose time per output token is at most this many ms, in (0, 1e9].",
+                transform: finiteNumber("of milliseconds in (0, 1e9]", { $0 > 0 && $0 <= 1e9 }))
         var tpotSLO: Double?
 
-        @Option(name: .customLong("prefill-chunk"), parsing: .unconditional, help: "Cache-miss prompt tokens per device per prefill forward.")
+        @Option(name: .customLong("prefill-chunk"), parsing: .unconditional,
+                help: "Cache-miss prompt tokens per device per prefill forward, 1...16777216.", transform: wholeNumber(in: 1...(1 << 24)))
         var prefillChunk = 16_384
 
-        @Option(name: .customLong("mtp-tokens"), parsing: .unconditional, help: "Draft tokens per step (default 1 when --mtp-acceptance is given).")
+        @Option(name: .customLong("mtp-tokens"), parsing: .unconditional,
+                help: "Draft tokens per step, 1...16 (default 1 when --mtp-acceptance is given).", transform: wholeNumber(in: 1...16))
         var mtpTokens: Int?
 
-        @Option(name: .customLong("mtp-acceptance"), parsing: .unconditional, help: "Probability a draft token is accepted, in [0, 1).")
+        @Option(name: .customLong("mtp-acceptance"), parsing: .unconditional, help: "Probability a draft token is accepted, in [0, 1).",
+                transform: finiteNumber("in [0, 1)", { $0 >= 0 && $0 < 1 }))
         var mtpAcceptance: Double?
 
-        @Option(name: .customLong("cache-hit-rate"), parsing: .unconditional, help: "Share of input tokens served from the prefix cache, in [0, 1).")
+        @Option(name: .customLong("cache-hit-rate"), parsing: .unconditional, help: "Share of input tokens served from the prefix cache, in [0, 1).",
+                transform: finiteNumber("in [0, 1)", { $0 >= 0 && $0 < 1 }))
         var cacheHitRate = 0.0
 
         @Flag(name: .customLong("no-overlap"), help: "Turn off two-micro-batch overlap of communication with compute.")
         var noOverlap = false
 
-        @Option(name: .customLong("skew"), parsing: .unconditional, help: "Zipf exponent of expert popularity (0 = uniform).")
+        @Option(name: .customLong("skew"), parsing: .unconditional, help: "Zipf exponent of expert popularity, 0...100 (0 = uniform).",
+                transform: finiteNumber("in 0...100", { (0...SyntheticLogits.maximumSkew).contains($0) }))
         var skew: Double?
 
         @Option(name: .customLong("expert-load"), help: "Measured expert counts: a 'moebench balance --format json' file.")
@@ -80,7 +94,8 @@ extension MoEBench {
         @Option(name: .customLong("plot"), help: "Also write the throughput-interactivity frontier as an SVG chart.")
         var plot: String?
 
-        @Option(name: .customLong("frontier-points"), parsing: .unconditional, help: "Batches on the frontier (log-spaced, 1 to the largest that fits).")
+        @Option(name: .customLong("frontier-points"), parsing: .unconditional,
+                help: "Batches on the frontier, 2...10000 (log-spaced, 1 to the largest that fits).", transform: wholeNumber(in: 2...10_000))
         var frontierPoints = 32
 
         enum PhaseOption: String, ExpressibleByArgument, CaseIterable { case decode, prefill, both }
@@ -89,13 +104,15 @@ extension MoEBench {
 
         func run() throws {
             let request = try projections()
+            warnIfBeyondMaximumContext(try parseContext(context), of: request.map(\.0))
             var reports: [ServeReport] = []
             for (spec, device) in request {
                 reports.append(try ServeReport(projection: try makeProjection(spec, device), phase: phase,
                                                rule: batchRule, frontierPoints: plot != nil || format != .table ? frontierPoints : 0))
             }
             let files = FileCommit()
-            files.protect(inputs: [config, expertLoad, hardware.acceleratorFile].compactMap { $0 })
+            let modelFiles = (model ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasSuffix(".json") }
+            files.protect(inputs: [config, expertLoad, hardware.acceleratorFile].compactMap { $0 } + modelFiles)
             if let plot {
                 try files.stage(ServeReport.frontierChart(reports), at: URL(fileURLWithPath: plot))
             }
@@ -126,7 +143,7 @@ extension MoEBench {
             guard (2...10_000).contains(frontierPoints) else { throw UsageError("--frontier-points must be in 2...10000, got \(frontierPoints)") }
             let specs: [ModelSpec]
             if let config { specs = [try loadModel(name: model, config: config)] }
-            else if let model { specs = try loadModels(model) }
+            else if let model { specs = try loadModels(model, option: "--model") }
             else { throw UsageError("give a model with --model NAME or --config PATH (see 'moebench models')") }
             let devices = try hardware.accelerators(default: Self.defaultAccelerators)
             return specs.flatMap { s in devices.map { (s, $0) } }

@@ -3,18 +3,13 @@
 import Foundation
 @testable import MoEKit
 
-/// `../shared/configs` beside the repository root, or `nil` when this checkout has none.
-let sharedConfigsDirectory: URL? = {
-    var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<3 { url.deleteLastPathComponent() } // TestSupport.swift, MoEKitTests, Tests
-    let configs = url.deletingLastPathComponent().appendingPathComponent("shared/configs")
-    return FileManager.default.fileExists(atPath: configs.path) ? configs : nil
-}()
+/// The vendored config.json files (Architecture/Fixtures; provenance in its README.md).
+let configFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .appendingPathComponent("Architecture/Fixtures")
 
-/// The real config file `name` from `shared/configs`, or `nil` without the folder.
-func sharedConfig(_ name: String) throws -> ModelSpec? {
-    guard let dir = sharedConfigsDirectory else { return nil }
-    return try ModelSpec(configFile: dir.appendingPathComponent(name))
+/// The real config file `name` from the vendored fixtures.
+func sharedConfig(_ name: String) throws -> ModelSpec {
+    try ModelSpec(configFile: configFixtures.appendingPathComponent(name))
 }
 
 /// Relative difference |a − b| / |b|.

@@ -111,7 +111,7 @@ struct AcceleratorsCommandTests {
     @Test func acceleratorSelection() throws {
         let error = try failure(["--accelerator", "h2O"])
         #expect(error.contains("--accelerator") && error.contains("did you mean 'h20'?"))
-        #expect(try failure(["--accelerator", ","]).contains("--accelerator needs at least one name"))
+        #expect(try failure(["--accelerator", ","]).contains("--accelerator needs at least one item"))
         #expect(try json(["--accelerator", "H100"]).map { $0["name"] as? String } == ["h100"])
     }
 

@@ -102,15 +102,15 @@ struct BenchCommandTests {
         (["--tokens", "0"], "'0' is not a token count"),
         (["--tokens", "abc"], "'abc' is not a token count"),
         (["--tokens", "16385k"], "'16385k' is not a token count"),
-        (["--hidden", "0"], "--hidden must be at least 1"),
+        (["--hidden", "0"], "'--hidden <hidden>': must be a whole number in 1...131072"),
         (["--no-such-flag"], "no-such-flag"),
         (["--scoring", "tanh"], "tanh"),
-        (["--hidden", "4611686018427387904"], "of buffers (the limit is 16 GiB)"),
-        (["--experts", "4611686018427387904", "--topk", "8"], "number of experts must be in 1...16777216, got 4611686018427387904"),
+        (["--hidden", "4611686018427387904"], "'--hidden <hidden>': must be a whole number in 1...131072"),
+        (["--experts", "4611686018427387904", "--topk", "8"], "'--experts <experts>': must be a whole number in 1...16777216"),
         (["--tokens", "16384k", "--hidden", "7168"], "of buffers (the limit is 16 GiB)"),
-        (["--threads", "3000000000"], "--threads must be in 1...1024"),
-        (["--threads", "0"], "--threads must be in 1...1024"),
-        (["--scale=-2"], "scaling factor must be finite and non-negative"),
+        (["--threads", "3000000000"], "'--threads <threads>': must be a whole number in 1...1024"),
+        (["--threads", "0"], "'--threads <threads>': must be a whole number in 1...1024"),
+        (["--scale=-2"], "'--scale <scale>': must be a number in 0...1e6"),
     ]
 
     @Test("Bad options print one line naming the problem on stderr and exit 2", arguments: badOptionCases)

@@ -92,8 +92,8 @@ struct RouteCommandTests {
             (["--logits", good, "--topk", "2"], "choose a router with --preset"),
             (["--hidden", good, "--scoring", "softmax", "--topk", "2"], "--hidden needs --gate"),
             (["--logits", good, "--scoring", "logits", "--topk", "2", "--weights", "chosen"], "renormalising raw logits is undefined"),
-            (["--logits", good, "--scoring", "sigmoid", "--topk", "2", "--scale=-1"], "scaling factor must be finite and non-negative"),
-            (["--logits", good, "--scoring", "sigmoid", "--topk", "2", "--threads", "3000000000"], "--threads must be in 1...1024"),
+            (["--logits", good, "--scoring", "sigmoid", "--topk", "2", "--scale=-1"], "'--scale <scale>': must be a number in 0...1e6"),
+            (["--logits", good, "--scoring", "sigmoid", "--topk", "2", "--threads", "3000000000"], "'--threads <threads>': must be a whole number in 1...1024"),
         ]
         for (arguments, message) in cases {
             let run = try runMoebench(["route"] + arguments + out)

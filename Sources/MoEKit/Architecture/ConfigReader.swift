@@ -7,49 +7,19 @@
 
 import Foundation
 
-/// A JSON value, decoded so that booleans, integers and strings stay distinct.
-enum JSONValue: Decodable, Hashable, Sendable {
-    case null
-    case bool(Bool)
-    case number(Double)
-    case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue])
-
-    init(from decoder: Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let d = try? c.decode(Double.self) { self = .number(d) }
-        else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
-        else { self = .object(try c.decode([String: JSONValue].self)) }
-    }
-
-    /// Parses `data` as a JSON object.
-    static func parseObject(_ data: Data) throws(ModelSpecError) -> [String: JSONValue] {
+extension JSONValue {
+    /// Parses `data` as a JSON object (a config.json).
+    ///
+    /// - Throws: ``ModelSpecError/malformedJSON(reason:)`` with the line and column, or
+    ///   ``ModelSpecError/nestingTooDeep(limit:line:column:)``.
+    static func parseObject<Bytes: Collection<UInt8>>(_ data: Bytes) throws(ModelSpecError) -> [String: JSONValue] {
         do { return try decodeObject(data) }
-        catch { throw .malformedJSON(reason: error.reason) }
-    }
-
-    /// Why a text is not a JSON object, in a few words.
-    struct SyntaxError: Error { var reason: String }
-
-    /// Parses `data` as a JSON object, for callers with their own error type.
-    static func decodeObject(_ data: Data) throws(SyntaxError) -> [String: JSONValue] {
-        let value: JSONValue
-        do { value = try JSONDecoder().decode(JSONValue.self, from: data) }
-        catch { throw SyntaxError(reason: Self.reason(error)) }
-        guard case .object(let object) = value else { throw SyntaxError(reason: "the top level is not an object") }
-        return object
-    }
-
-    private static func reason(_ error: Error) -> String {
-        if case DecodingError.dataCorrupted(let context) = error {
-            let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            return underlying ?? context.debugDescription
+        catch {
+            if error.tooDeep, let line = error.line, let column = error.column {
+                throw .nestingTooDeep(limit: maximumDepth, line: line, column: column)
+            }
+            throw .malformedJSON(reason: error.message)
         }
-        return "\(error)"
     }
 }
 

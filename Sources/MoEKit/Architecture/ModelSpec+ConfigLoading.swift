@@ -24,15 +24,33 @@ extension ModelSpec {
         try self.init(root: root, name: name)
     }
 
+    /// The largest config file read, bytes (real ones are under 20 KB).
+    public static let maximumConfigBytes = 16 << 20
+
     /// Loads a model from a `config.json` file.
     ///
-    /// - Throws: ``ModelSpecError/unreadableFile(path:reason:)`` if the file cannot be read, and
-    ///   the errors of ``init(configJSON:name:)``.
+    /// Files over ``maximumConfigBytes`` are refused before they are read; a special file (a
+    /// FIFO) is read up to that limit.
+    ///
+    /// - Throws: ``ModelSpecError/unreadableFile(path:reason:)`` if the file cannot be read,
+    ///   ``ModelSpecError/fileTooLarge(path:bytes:limit:)``, and the errors of
+    ///   ``init(configJSON:name:)`` wrapped in ``ModelSpecError/inFile(path:_:)`` so that they
+    ///   name the file (`url.relativePath`).
     public init(configFile url: URL, name: String? = nil) throws(ModelSpecError) {
-        let data: Data
-        do { data = try Data(contentsOf: url) }
-        catch { throw .unreadableFile(path: url.path, reason: (error as NSError).localizedDescription) }
-        try self.init(configJSON: data, name: name)
+        let path = url.relativePath
+        let bytes: [UInt8]
+        do { bytes = try InputFile.contents(of: url.path, limit: Self.maximumConfigBytes) }
+        catch {
+            switch error {
+            case .unreadable(let reason): throw .unreadableFile(path: path, reason: reason)
+            case .tooLarge(let size, let limit): throw .fileTooLarge(path: path, bytes: size, limit: limit)
+            }
+        }
+        do throws(ModelSpecError) {
+            try self.init(root: try JSONValue.parseObject(bytes), name: name)
+        } catch {
+            throw .inFile(path: path, error)
+        }
     }
 
     init(root: [String: JSONValue], name: String?) throws(ModelSpecError) {

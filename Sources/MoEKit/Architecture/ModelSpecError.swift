@@ -4,8 +4,16 @@
 public enum ModelSpecError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The file could not be read.
     case unreadableFile(path: String, reason: String)
-    /// The text is not a JSON object.
+    /// The file is larger than ``ModelSpec/maximumConfigBytes``; it was not read (`bytes` is
+    /// `nil` for a special file, read only up to the limit).
+    case fileTooLarge(path: String, bytes: Int?, limit: Int)
+    /// The text is not a JSON object; the reason starts with the line and column where the
+    /// parser stopped.
     case malformedJSON(reason: String)
+    /// Arrays and objects nest deeper than `limit` levels (at the given line and column).
+    case nestingTooDeep(limit: Int, line: Int, column: Int)
+    /// An error in the config file at `path` (any of the other cases).
+    indirect case inFile(path: String, ModelSpecError)
     /// A required key is absent (or `null`).
     case missingKey(String, modelType: String)
     /// A key has the wrong JSON type.
@@ -27,12 +35,23 @@ public enum ModelSpecError: Error, Hashable, Sendable, CustomStringConvertible {
         "qwen3_moe", "mixtral", "gpt_oss", "llama",
     ]
 
-    public var description: String {
+    /// One line; text echoed from the file is escaped (``PrintableText/escaping(_:)``).
+    public var description: String { PrintableText.escaping(text) }
+
+    private var text: String {
         switch self {
         case .unreadableFile(let path, let reason):
             return "cannot read config '\(path)': \(reason)"
+        case .fileTooLarge(let path, let bytes?, let limit):
+            return "config '\(path)' is \(bytes) bytes, above the \(limit)-byte limit"
+        case .fileTooLarge(let path, nil, let limit):
+            return "config '\(path)' holds more than the \(limit)-byte limit"
         case .malformedJSON(let reason):
             return "config is not a valid JSON object: \(reason)"
+        case .nestingTooDeep(let limit, let line, let column):
+            return "config is not a valid JSON object: line \(line), column \(column): arrays and objects nested deeper than \(limit) levels"
+        case .inFile(let path, let error):
+            return "\(path): \(error.text)"
         case .missingKey(let key, let type):
             return "config (model_type '\(type)') is missing required key '\(key)'"
         case .wrongType(let key, let expected):

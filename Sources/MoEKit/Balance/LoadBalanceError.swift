@@ -39,6 +39,8 @@ public enum LoadBalanceError: Error, Hashable, Sendable, CustomStringConvertible
     case nonFiniteBias(expert: Int, value: Float)
     /// The popularity exponent of a synthetic workload is negative, non-finite or too large.
     case invalidSkew(Double)
+    /// A buffer sized from the input would not fit in the available memory; nothing was allocated.
+    case insufficientMemory(InsufficientMemory)
 
     public var description: String {
         switch self {
@@ -78,6 +80,8 @@ public enum LoadBalanceError: Error, Hashable, Sendable, CustomStringConvertible
             return "bias of expert \(e) is \(v); the bias must be finite"
         case .invalidSkew(let s):
             return "popularity skew must be finite and in 0...\(Int(SyntheticLogits.maximumSkew)), got \(s)"
+        case .insufficientMemory(let e):
+            return e.description
         }
     }
 }

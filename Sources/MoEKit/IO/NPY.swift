@@ -54,33 +54,11 @@ public enum NPY {
     public static func decode<S: NPYScalar>(
         _ bytes: [UInt8], as type: S.Type = S.self, path: String = "<memory>"
     ) throws(NPYError) -> NPYArray<S> {
-        guard bytes.count >= 6, Array(bytes[0..<6]) == magic else { throw .notNPY(path: path) }
-        guard bytes.count >= 10 else { throw .malformedHeader(path: path, reason: "file ends inside the preamble") }
-        let major = bytes[6], minor = bytes[7]
-        guard (major == 1 || major == 2), minor == 0 else {
-            throw .unsupportedVersion(path: path, major: major, minor: minor)
-        }
-        let headerStart = major == 1 ? 10 : 12
-        guard bytes.count >= headerStart else { throw .malformedHeader(path: path, reason: "file ends inside the preamble") }
-        let headerLength = major == 1
-            ? Int(bytes[8]) | Int(bytes[9]) << 8
-            : (0..<4).reduce(0) { $0 | Int(bytes[8 + $1]) << (8 * $1) }
+        let (headerStart, headerLength) = try preamble(bytes, path: path)
         guard bytes.count >= headerStart + headerLength else {
             throw .malformedHeader(path: path, reason: "file ends inside the \(headerLength)-byte header")
         }
-        let text = String(decoding: bytes[headerStart..<(headerStart + headerLength)], as: UTF8.self)
-        let header = try NPYHeader(parsing: text, path: path)
-        guard header.descriptor == S.npyDescriptor else {
-            throw .unsupportedDType(path: path, found: header.descriptor, expected: S.npyDescriptor)
-        }
-        guard !header.fortranOrder else { throw .fortranOrder(path: path) }
-        let (count, overflow) = header.shape.reduce((1, false)) { acc, d in
-            let (p, o) = acc.0.multipliedReportingOverflow(by: d)
-            return (p, acc.1 || o)
-        }
-        guard !overflow, count <= Int.max / 4 else {
-            throw .malformedHeader(path: path, reason: "shape \(header.shape) is too large")
-        }
+        let (header, count) = try header(bytes[headerStart..<(headerStart + headerLength)], as: S.self, path: path)
         let dataStart = headerStart + headerLength
         let available = bytes.count - dataStart
         guard available >= 4 * count else {
@@ -101,23 +79,109 @@ public enum NPY {
         return NPYArray(shape: header.shape, values: values)
     }
 
-    /// Reads an `.npy` file.
+    /// The longest header accepted, bytes (NumPy itself reads at most 10,000 by default).
+    public static let maximumHeaderBytes = 1 << 20
+
+    /// Checks the magic string and version at the start of `bytes` (at least the first 10,
+    /// or 12 for version 2.0, when the file has them) and returns where the header starts and
+    /// its length.
+    static func preamble(_ bytes: [UInt8], path: String) throws(NPYError) -> (start: Int, length: Int) {
+        guard bytes.count >= 6, Array(bytes[0..<6]) == magic else { throw .notNPY(path: path) }
+        guard bytes.count >= 10 else { throw .malformedHeader(path: path, reason: "file ends inside the preamble") }
+        let major = bytes[6], minor = bytes[7]
+        guard (major == 1 || major == 2), minor == 0 else {
+            throw .unsupportedVersion(path: path, major: major, minor: minor)
+        }
+        let headerStart = major == 1 ? 10 : 12
+        guard bytes.count >= headerStart else { throw .malformedHeader(path: path, reason: "file ends inside the preamble") }
+        let headerLength = major == 1
+            ? Int(bytes[8]) | Int(bytes[9]) << 8
+            : (0..<4).reduce(0) { $0 | Int(bytes[8 + $1]) << (8 * $1) }
+        guard headerLength <= maximumHeaderBytes else {
+            throw .malformedHeader(path: path, reason: "the header is \(headerLength) bytes, above the \(maximumHeaderBytes)-byte limit")
+        }
+        return (headerStart, headerLength)
+    }
+
+    /// Parses the header dictionary and checks dtype, order and that the element count fits.
+    static func header<S: NPYScalar>(
+        _ text: ArraySlice<UInt8>, as type: S.Type, path: String
+    ) throws(NPYError) -> (header: NPYHeader, count: Int) {
+        let header = try NPYHeader(parsing: String(decoding: text, as: UTF8.self), path: path)
+        guard header.descriptor == S.npyDescriptor else {
+            throw .unsupportedDType(path: path, found: header.descriptor, expected: S.npyDescriptor)
+        }
+        guard !header.fortranOrder else { throw .fortranOrder(path: path) }
+        let (count, overflow) = header.shape.reduce((1, false)) { acc, d in
+            let (p, o) = acc.0.multipliedReportingOverflow(by: d)
+            return (p, acc.1 || o)
+        }
+        guard !overflow, count <= Int.max / 4 else {
+            throw .malformedHeader(path: path, reason: "shape \(header.shape) is too large")
+        }
+        return (header, count)
+    }
+
+    /// Reads an `.npy` file: the header first, then, once its shape has been checked against
+    /// the file's size and the available memory, exactly the data it announces.
     ///
-    /// - Throws: ``NPYError/io(path:reason:)`` when the file cannot be read, and the errors of
-    ///   ``decode(_:as:path:)``.
-    public static func read<S: NPYScalar>(_ type: S.Type = S.self, from url: URL) throws(NPYError) -> NPYArray<S> {
+    /// A FIFO or other special file is read the same way, so it is never read past the data
+    /// the header announces (plus up to 1 MiB to report trailing bytes).
+    ///
+    /// - Parameters:
+    ///   - type: `Float` (`<f4`) or `Int32` (`<i4`).
+    ///   - url: The file; errors name it as `url.relativePath`.
+    ///   - availableMemory: Bytes the data may take; ``SystemMemory/availableBytes`` by default,
+    ///     `nil` skips the check.
+    /// - Throws: ``NPYError/io(path:reason:)`` when the file cannot be read (missing, a
+    ///   directory, not permitted), ``NPYError/insufficientMemory(path:_:)`` before allocating
+    ///   data that would not fit, and the errors of ``decode(_:as:path:)``.
+    public static func read<S: NPYScalar>(
+        _ type: S.Type = S.self, from url: URL, availableMemory: Int? = SystemMemory.availableBytes
+    ) throws(NPYError) -> NPYArray<S> {
         let path = url.relativePath
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
-            throw .io(path: path, reason: "cannot read file (no such file)")
+        func io(_ failure: InputFile.Failure) -> NPYError { .io(path: path, reason: failure.reason) }
+        let file: InputFile
+        do { file = try InputFile(path: url.path) } catch { throw io(error) }
+        func read(_ n: Int) throws(NPYError) -> [UInt8] {
+            do { return try file.readBytes(n) } catch { throw io(error) }
         }
-        guard !isDirectory.boolValue else { throw .io(path: path, reason: "cannot read file (it is a directory)") }
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw .io(path: path, reason: "cannot read file (\(fileErrorReason(error)))")
+
+        var prefix = try read(10)
+        if prefix.count == 10 && prefix[6] == 2 { prefix += try read(2) }
+        let (headerStart, headerLength) = try preamble(prefix, path: path)
+        prefix += try read(headerLength)
+        guard prefix.count == headerStart + headerLength else {
+            throw .malformedHeader(path: path, reason: "file ends inside the \(headerLength)-byte header")
         }
-        return try decode([UInt8](data), as: type, path: path)
+        let (header, count) = try Self.header(prefix[headerStart...], as: S.self, path: path)
+        let dataBytes = 4 * count
+        if let size = file.regularFileSize {
+            let available = size - prefix.count
+            guard available >= dataBytes else { throw .truncated(path: path, expectedBytes: dataBytes, actualBytes: available) }
+            guard available == dataBytes else { throw .trailingBytes(path: path, count: available - dataBytes) }
+        }
+        do { try SystemMemory.require("data", shape: header.shape, elementBytes: 4, available: availableMemory) }
+        catch { throw .insufficientMemory(path: path, error) }
+
+        var failure: InputFile.Failure?
+        var got = 0
+        var values = [S](unsafeUninitializedCapacity: count) { buffer, initialized in
+            do throws(InputFile.Failure) { got = try file.read(into: UnsafeMutableRawBufferPointer(buffer)) } catch { failure = error }
+            // Whole elements only; the rest is refused below.
+            initialized = failure == nil && got == dataBytes ? count : 0
+        }
+        if let failure { throw io(failure) }
+        guard got == dataBytes else { throw .truncated(path: path, expectedBytes: dataBytes, actualBytes: got) }
+        if file.regularFileSize == nil {
+            let extra: Int
+            do { extra = try file.remainingBytes(upTo: 1 << 20) } catch { throw io(error) }
+            guard extra == 0 else { throw .trailingBytes(path: path, count: extra) }
+        }
+        // The data is little-endian; a no-op on little-endian hosts.
+        if 1.littleEndian != 1 {
+            for i in values.indices { values[i] = S(npyBits: UInt32(littleEndian: values[i].npyBits)) }
+        }
+        return NPYArray(shape: header.shape, values: values)
     }
 }

@@ -20,8 +20,13 @@ public enum NPYError: Error, Equatable, Sendable, CustomStringConvertible {
     case trailingBytes(path: String, count: Int)
     /// The array has a shape other than the one required.
     case shapeMismatch(path: String, expected: String, actual: [Int])
+    /// The data the header announces would not fit in the available memory; nothing was read.
+    case insufficientMemory(path: String, InsufficientMemory)
 
-    public var description: String {
+    /// One line; text echoed from an input is escaped (``PrintableText/escaping(_:)``).
+    public var description: String { PrintableText.escaping(text) }
+
+    private var text: String {
         switch self {
         case .io(let path, let reason):
             return "\(path): \(reason)"
@@ -42,6 +47,8 @@ public enum NPYError: Error, Equatable, Sendable, CustomStringConvertible {
         case .shapeMismatch(let path, let expected, let actual):
             let shape = "(" + actual.map(String.init).joined(separator: ", ") + ")"
             return "\(path): shape \(shape) does not match the required \(expected)"
+        case .insufficientMemory(let path, let e):
+            return "\(path): \(e)"
         }
     }
 }

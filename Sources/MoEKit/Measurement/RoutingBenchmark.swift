@@ -61,20 +61,28 @@ public struct RoutingBenchmark {
     /// Prepares a benchmark; builds the seeded gate weight and, when the configuration
     /// uses one, a seeded correction bias.
     ///
-    /// - Throws: ``RoutingError`` for an invalid configuration or hidden size.
+    /// - Parameter availableMemory: Bytes the gate weight and its transposed copy may take
+    ///   (8·E·d); ``SystemMemory/availableBytes`` by default, `nil` skips the check.
+    /// - Throws: ``RoutingError`` for an invalid configuration or hidden size;
+    ///   ``RoutingError/insufficientMemory(_:)`` before allocating a gate that would not fit.
     public init(
         configuration: RouterConfiguration, hiddenSize: Int, repetitions: Int = 5,
-        threads: Int = 1, seed: UInt64 = 0x4D6F_454B_6974
+        threads: Int = 1, seed: UInt64 = 0x4D6F_454B_6974,
+        availableMemory: Int? = SystemMemory.availableBytes
     ) throws(RoutingError) {
         try configuration.validate()
         guard hiddenSize >= 1 else { throw .invalidParameter("hidden size", Double(hiddenSize)) }
+        do {
+            try SystemMemory.require("gate weight and its transposed copy", shape: [2, configuration.experts, hiddenSize],
+                                     elementBytes: 4, available: availableMemory)
+        } catch { throw .insufficientMemory(error) }
         var generator = SeededGenerator(seed: seed)
         let bias = configuration.usesCorrectionBias
             ? generator.uniformFloats(count: configuration.experts, scale: 0.05) : nil
         self.router = try Router(configuration, correctionBias: bias)
         let gate = generator.uniformFloats(
             count: configuration.experts * hiddenSize, scale: 3 / Float(hiddenSize).squareRoot())
-        self.gemm = try RouterGEMM(gate: gate, experts: configuration.experts, hiddenSize: hiddenSize)
+        self.gemm = try RouterGEMM(gate: gate, experts: configuration.experts, hiddenSize: hiddenSize, availableMemory: nil)
         self.repetitions = max(1, repetitions)
         self.threads = max(1, threads)
         self.generator = generator
@@ -110,16 +118,26 @@ public struct RoutingBenchmark {
 
     /// Measures every batch size in `tokenCounts`, calling `progress` before each one.
     ///
-    /// - Throws: ``RoutingError`` if a token count is below 1.
+    /// - Parameter availableMemory: Bytes the batch buffers may take;
+    ///   ``SystemMemory/availableBytes`` by default, `nil` skips the check.
+    /// - Throws: ``RoutingError`` if a token count is below 1;
+    ///   ``RoutingError/insufficientMemory(_:)`` before allocating buffers that would not fit.
     /// - Complexity: Allocates ``bufferBytes(configuration:hiddenSize:largestBatch:)`` once.
     public mutating func run(
-        tokenCounts: [Int], progress: (_ index: Int, _ tokens: Int) -> Void = { _, _ in }
+        tokenCounts: [Int], availableMemory: Int? = SystemMemory.availableBytes,
+        progress: (_ index: Int, _ tokens: Int) -> Void = { _, _ in }
     ) throws(RoutingError) -> [Measurement] {
         guard let largest = tokenCounts.max() else { return [] }
         if let bad = tokenCounts.first(where: { $0 < 1 }) {
             throw .invalidParameter("tokens per batch", Double(bad))
         }
         let d = gemm.hiddenSize, e = gemm.experts, k = router.configuration.topK
+        let bytes = Self.bufferBytes(configuration: router.configuration, hiddenSize: d, largestBatch: largest)
+        if bytes == nil || bytes! > availableMemory ?? Int.max {
+            throw .insufficientMemory(InsufficientMemory(
+                buffer: "benchmark buffers for \(largest) tokens (hidden, logits, results, combine)",
+                shape: [], elementBytes: 1, bytes: bytes, available: availableMemory ?? Int.max))
+        }
         let hidden = UnsafeMutableBufferPointer<Float>.allocate(capacity: largest * d)
         let logits = UnsafeMutableBufferPointer<Float>.allocate(capacity: largest * e)
         let indices = UnsafeMutableBufferPointer<Int32>.allocate(capacity: largest * k)

@@ -10,17 +10,21 @@ extension ExpertLoad {
     /// (`[E]`, selections per expert over all batches) and `tokens`.
     ///
     /// - Throws: ``ExpertLoadError`` when the file cannot be read, is larger than
-    ///   ``maximumReportBytes``, lacks the keys, or holds counts out of range.
+    ///   ``maximumReportBytes`` (checked before reading), is not JSON (with the line and
+    ///   column), lacks the keys, or holds counts out of range.
     public static func measured(balanceReport url: URL) throws(ExpertLoadError) -> ExpertLoad {
-        let path = url.path
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
-        guard let size else { throw .unreadableReport(path: path, reason: "cannot read the file") }
-        guard size <= maximumReportBytes else {
-            throw .unreadableReport(path: path, reason: "\(size) bytes is larger than the \(maximumReportBytes)-byte limit")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else { throw .unreadableReport(path: path, reason: "cannot read the file") }
+        let path = url.relativePath
         let root: [String: JSONValue]
-        do { root = try JSONValue.parseObject(data) } catch { throw .unreadableReport(path: path, reason: "not a JSON object") }
+        do {
+            let bytes = try InputFile.contents(of: url.path, limit: maximumReportBytes)
+            root = try JSONValue.decodeObject(bytes)
+        } catch let failure as InputFile.Failure {
+            throw .unreadableReport(path: path, reason: failure.reason)
+        } catch let error as JSONValue.SyntaxError {
+            throw .unreadableReport(path: path, reason: "not a JSON object: \(error.message)")
+        } catch {
+            throw .unreadableReport(path: path, reason: "\(error)")
+        }
         func integer(_ value: JSONValue?) -> Int? {
             guard case .number(let d)? = value, d.isFinite, d == d.rounded(), abs(d) < 9e15 else { return nil }
             return Int(d)

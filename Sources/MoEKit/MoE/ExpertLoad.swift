@@ -60,7 +60,10 @@ public enum ExpertLoadError: Error, Hashable, Sendable, CustomStringConvertible 
     /// A balance report that cannot be used.
     case unreadableReport(path: String, reason: String)
 
-    public var description: String {
+    /// One line; text echoed from an input is escaped (``PrintableText/escaping(_:)``).
+    public var description: String { PrintableText.escaping(text) }
+
+    private var text: String {
         switch self {
         case .nonPositiveTokens(let t): return "measured expert load needs a positive token count, got \(t)"
         case .empty: return "measured expert load has no experts"

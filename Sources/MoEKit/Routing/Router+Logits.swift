@@ -37,19 +37,18 @@ extension Router {
         guard tokens > 0, let x = logits.baseAddress, let ix = indices.baseAddress,
               let w = weights.baseAddress else { return }
 
-        let workers = max(1, min(threads, tokens / 64))
+        let workers = Self.workerCount(threads: threads, tokens: tokens)
         var badToken: Int?
         if workers == 1 {
             badToken = routeRows(0..<tokens, logits: x, indices: ix, weights: w)
         } else {
-            let chunk = (tokens + workers - 1) / workers
             let found = UnsafeMutableBufferPointer<Int>.allocate(capacity: workers)
             defer { found.deallocate() }
             found.initialize(repeating: -1)
             let kernel = UnsafeSendable((self, x, ix, w, found))
             DispatchQueue.concurrentPerform(iterations: workers) { part in
                 let (router, x, ix, w, found) = kernel.value
-                let rows = (part * chunk)..<min(tokens, (part + 1) * chunk)
+                let rows = Self.rows(ofPart: part, parts: workers, tokens: tokens)
                 if let t = router.routeRows(rows, logits: x, indices: ix, weights: w) { found[part] = t }
             }
             badToken = found.first(where: { $0 >= 0 })
@@ -63,13 +62,22 @@ extension Router {
 
     /// Routes `T` tokens from logits `[T, E]` and returns indices and weights `[T, k]`.
     ///
-    /// - Throws: See ``route(logits:indices:weights:threads:)``.
-    public func route(logits: [Float], threads: Int = 1) throws(RoutingError) -> RoutingResult {
+    /// - Parameters:
+    ///   - logits: Router logits `[T, E]`, row-major float32.
+    ///   - threads: Worker threads (1 by default). Results do not depend on it.
+    ///   - availableMemory: Bytes the indices and weights may take (8·T·k);
+    ///     ``SystemMemory/availableBytes`` by default, `nil` skips the check.
+    /// - Throws: ``RoutingError/insufficientMemory(_:)`` before allocating when the results
+    ///   would not fit, and the errors of ``route(logits:indices:weights:threads:)``.
+    public func route(logits: [Float], threads: Int = 1,
+                      availableMemory: Int? = SystemMemory.availableBytes) throws(RoutingError) -> RoutingResult {
         let experts = configuration.experts, k = configuration.topK
         guard logits.count % experts == 0 else {
             throw .raggedBuffer(buffer: "logits", count: logits.count, rowLength: experts)
         }
         let tokens = logits.count / experts
+        do { try SystemMemory.require("indices and weights", shape: [tokens, k], elementBytes: 8, available: availableMemory) }
+        catch { throw .insufficientMemory(error) }
         var indices = [Int32](repeating: 0, count: tokens * k)
         var weights = [Float](repeating: 0, count: tokens * k)
         try logits.withUnsafeBufferPointer { (x) throws(RoutingError) in
@@ -80,6 +88,25 @@ extension Router {
             }
         }
         return RoutingResult(tokens: tokens, topK: k, indices: indices, weights: weights)
+    }
+
+    /// Tokens a worker routes at least: below this, starting a thread costs more than it saves.
+    static let tokensPerWorker = 64
+
+    /// Workers for `tokens` rows with `threads` threads: at most one per ``tokensPerWorker``
+    /// tokens, at least 1 (any `threads`, including 0 or negative, gives a valid count).
+    static func workerCount(threads: Int, tokens: Int) -> Int {
+        max(1, min(threads, tokens / tokensPerWorker))
+    }
+
+    /// The rows of worker `part` of `parts` over `tokens` rows: consecutive ranges that cover
+    /// `0..<tokens` exactly once, sizes differing by at most one row, every range in bounds
+    /// for any `parts >= 1`, including `parts > tokens` (some ranges are then empty).
+    static func rows(ofPart part: Int, parts: Int, tokens: Int) -> Range<Int> {
+        // The first `extra` parts take one row more; no product can overflow.
+        let base = tokens / parts, extra = tokens % parts
+        let start = part * base + min(part, extra)
+        return start..<(start + base + (part < extra ? 1 : 0))
     }
 
     /// Routes rows `rows` with one scratch allocation; returns the first row holding a

@@ -34,14 +34,20 @@ public struct RouterGEMM: Sendable {
     ///
     /// - Throws: ``RoutingError/bufferSizeMismatch(buffer:expected:actual:)`` when `gate`
     ///   does not hold `E·d` values or `gateBias` not `E`;
-    ///   ``RoutingError/nonFiniteInput(buffer:index:value:)`` for a NaN or infinite weight.
+    ///   ``RoutingError/nonFiniteInput(buffer:index:value:)`` for a NaN or infinite weight;
+    ///   ``RoutingError/insufficientMemory(_:)`` when the transposed copy would not fit in
+    ///   `availableMemory` bytes (``SystemMemory/availableBytes`` by default; `nil` skips the check).
     /// - Complexity: O(*E* · *d*) to validate the weights.
-    public init(gate: [Float], experts: Int, hiddenSize: Int, gateBias: [Float]? = nil) throws(RoutingError) {
+    public init(gate: [Float], experts: Int, hiddenSize: Int, gateBias: [Float]? = nil,
+                availableMemory: Int? = SystemMemory.availableBytes) throws(RoutingError) {
         guard experts >= 1 else { throw .invalidExpertCount(experts) }
         guard hiddenSize >= 1 else { throw .invalidParameter("hidden size", Double(hiddenSize)) }
-        guard gate.count == experts * hiddenSize else {
-            throw .bufferSizeMismatch(buffer: "gate weight", expected: experts * hiddenSize, actual: gate.count)
+        let (weights, overflow) = experts.multipliedReportingOverflow(by: hiddenSize)
+        guard !overflow, gate.count == weights else {
+            throw .bufferSizeMismatch(buffer: "gate weight", expected: overflow ? Int.max : weights, actual: gate.count)
         }
+        do { try SystemMemory.require("transposed gate weight", shape: [hiddenSize, experts], elementBytes: 4, available: availableMemory) }
+        catch { throw .insufficientMemory(error) }
         if let bad = gate.firstIndex(where: { !$0.isFinite }) {
             throw .nonFiniteInput(buffer: "gate weight", index: bad, value: gate[bad])
         }
@@ -120,6 +126,33 @@ public struct RouterGEMM: Sendable {
     }
 }
 
+extension RouterGEMM {
+    /// Computes logits `[T, E]` from hidden states `[T, d]` into a new array, after checking
+    /// that it fits in memory.
+    ///
+    /// - Parameters:
+    ///   - hidden: Hidden states `[T, d]`, row-major float32.
+    ///   - availableMemory: Bytes the logits may take (4·T·E); ``SystemMemory/availableBytes``
+    ///     by default, `nil` skips the check.
+    /// - Throws: ``RoutingError/raggedBuffer(buffer:count:rowLength:)`` when `hidden` is not
+    ///   whole rows of `d`; ``RoutingError/insufficientMemory(_:)`` before allocating when
+    ///   the logits would not fit (`T` and `E` are usually read from files: a `[100000, 1]`
+    ///   hidden file and a `[100000, 1]` gate make 40 GB of logits).
+    public func logits(hidden: [Float], availableMemory: Int? = SystemMemory.availableBytes) throws(RoutingError) -> [Float] {
+        guard hidden.count % hiddenSize == 0 else {
+            throw .raggedBuffer(buffer: "hidden states", count: hidden.count, rowLength: hiddenSize)
+        }
+        let tokens = hidden.count / hiddenSize
+        do { try SystemMemory.require("logits", shape: [tokens, experts], elementBytes: 4, available: availableMemory) }
+        catch { throw .insufficientMemory(error) }
+        var out = [Float](repeating: 0, count: tokens * experts)
+        try hidden.withUnsafeBufferPointer { (h) throws(RoutingError) in
+            try out.withUnsafeMutableBufferPointer { (l) throws(RoutingError) in try logits(hidden: h, into: l) }
+        }
+        return out
+    }
+}
+
 extension Router {
     /// The whole router: logits from hidden states through `gemm`, then routing.
     ///
@@ -147,20 +180,17 @@ extension Router {
     }
 
     /// The whole router on arrays: hidden `[T, d]` → indices and weights `[T, k]`.
-    public func route(hidden: [Float], gemm: RouterGEMM, threads: Int = 1) throws(RoutingError) -> RoutingResult {
-        guard hidden.count % gemm.hiddenSize == 0 else {
-            throw .raggedBuffer(buffer: "hidden states", count: hidden.count, rowLength: gemm.hiddenSize)
-        }
-        let tokens = hidden.count / gemm.hiddenSize
-        var logits = [Float](repeating: 0, count: tokens * gemm.experts)
-        try hidden.withUnsafeBufferPointer { (h) throws(RoutingError) in
-            try logits.withUnsafeMutableBufferPointer { (l) throws(RoutingError) in
-                try gemm.logits(hidden: h, into: l)
-            }
-        }
+    ///
+    /// - Parameter availableMemory: Bytes the logits `[T, E]` and the results `[T, k]` may
+    ///   take together; ``SystemMemory/availableBytes`` by default, `nil` skips the check.
+    /// - Throws: ``RoutingError/insufficientMemory(_:)`` before allocating, and the errors of
+    ///   ``RouterGEMM/logits(hidden:availableMemory:)`` and ``route(logits:threads:availableMemory:)``.
+    public func route(hidden: [Float], gemm: RouterGEMM, threads: Int = 1,
+                      availableMemory: Int? = SystemMemory.availableBytes) throws(RoutingError) -> RoutingResult {
         guard gemm.experts == configuration.experts else {
             throw .bufferSizeMismatch(buffer: "gate weight rows", expected: configuration.experts, actual: gemm.experts)
         }
-        return try route(logits: logits, threads: threads)
+        let logits = try gemm.logits(hidden: hidden, availableMemory: availableMemory)
+        return try route(logits: logits, threads: threads, availableMemory: availableMemory.map { $0 - 4 * logits.count })
     }
 }

@@ -28,8 +28,13 @@ public enum RoutingError: Error, Equatable, Sendable, CustomStringConvertible {
     case nonFiniteInput(buffer: String, index: Int, value: Float)
     /// No preset has this name.
     case unknownPreset(String, suggestion: String?)
+    /// A buffer sized from the input would not fit in the available memory; nothing was allocated.
+    case insufficientMemory(InsufficientMemory)
 
-    public var description: String {
+    /// One line; text echoed from an input is escaped (``PrintableText/escaping(_:)``).
+    public var description: String { PrintableText.escaping(text) }
+
+    private var text: String {
         switch self {
         case .invalidExpertCount(let e):
             return "number of experts must be in 1...\(RouterConfiguration.maximumExperts), got \(e)"
@@ -59,6 +64,8 @@ public enum RoutingError: Error, Equatable, Sendable, CustomStringConvertible {
             let known = RouterConfiguration.presetNames.joined(separator: ", ")
             if let suggestion { return "unknown preset '\(name)'; did you mean '\(suggestion)'? (known: \(known))" }
             return "unknown preset '\(name)' (known: \(known))"
+        case .insufficientMemory(let e):
+            return e.description
         }
     }
 }

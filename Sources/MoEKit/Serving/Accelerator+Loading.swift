@@ -46,7 +46,8 @@ extension Accelerator {
 
     /// Loads an accelerator from a JSON file in the preset schema.
     ///
-    /// Files over 1 MiB are refused before they are read. Errors name the file as given
+    /// Files over 1 MiB are refused before they are read (a special file such as a FIFO is
+    /// read up to that limit, and reported as limit + 1 bytes). Errors name the file as given
     /// (`url.relativePath`).
     ///
     /// - Throws: ``AcceleratorError/unreadableFile(file:reason:)``,
@@ -54,23 +55,24 @@ extension Accelerator {
     ///   ``init(json:file:)``.
     public init(file url: URL) throws(AcceleratorError) {
         let file = url.relativePath
-        let size: Int?
-        do { size = try url.resourceValues(forKeys: [.fileSizeKey]).fileSize }
-        catch { throw .unreadableFile(file: file, reason: fileErrorReason(error)) }
-        if let size, size > Self.maximumFileBytes {
-            throw .fileTooLarge(file: file, bytes: size, limit: Self.maximumFileBytes)
+        let bytes: [UInt8]
+        do { bytes = try InputFile.contents(of: url.path, limit: Self.maximumFileBytes) }
+        catch {
+            switch error {
+            case .unreadable(let reason): throw .unreadableFile(file: file, reason: reason)
+            case .tooLarge(let size, let limit): throw .fileTooLarge(file: file, bytes: size ?? limit + 1, limit: limit)
+            }
         }
-        let data: Data
-        do { data = try Data(contentsOf: url) }
-        catch { throw .unreadableFile(file: file, reason: fileErrorReason(error)) }
-        try self.init(json: data, file: file)
+        try self.init(json: Data(bytes), file: file)
     }
 
     /// Loads an accelerator from the bytes of a JSON file in the preset schema.
     ///
     /// Every numeric field must be present, a finite number and in range: 0 is allowed only for
     /// `scale_out.bandwidth`, `tdp` and `efficiency.kernel_overhead`; `scale_up.domain_size` is a
-    /// whole number ≥ 1; efficiency fractions are in (0, 1]. `peak_flops` needs at least `bf16`
+    /// whole number ≥ 1; efficiency fractions are in (0, 1]; bandwidths and capacities are at
+    /// most 1e15, peak FLOP/s 1e18, latencies and the kernel overhead 1 s, TDP 1e6 W and the
+    /// price 1e6 USD per hour. `peak_flops` needs at least `bf16`
     /// and `efficiency.compute` at least one format; their keys must be `bf16`, `fp8`, `fp4` or
     /// `int8`. Unlike a preset, a user's file may give a number bare (`"tdp": 700`) or leave out
     /// `source` and `date`: the source is then recorded as `user file <name>` and the date as
@@ -87,7 +89,7 @@ extension Accelerator {
         }
         let root: [String: JSONValue]
         do { root = try JSONValue.decodeObject(json) }
-        catch { throw .malformedJSON(file: file, reason: error.reason) }
+        catch { throw .malformedJSON(file: file, reason: error.message) }
         try self.init(document: root, file: file, isPreset: false)
     }
 
@@ -144,21 +146,31 @@ extension Accelerator {
 
 /// What values a numeric field accepts, by its path; shared by files and overrides.
 enum FieldRule {
-    /// Finite and above zero.
-    case positive
-    /// Finite and zero or above.
-    case nonNegative
+    /// Finite, above zero and at most the maximum.
+    case positive(maximum: Double)
+    /// Finite, zero or above and at most the maximum.
+    case nonNegative(maximum: Double)
     /// In (0, 1].
     case fraction
     /// A whole number from 1 to 2^30.
     case count
 
-    /// The rule of the field at `path` (`scale_up.bandwidth`).
+    /// The rule of the field at `path` (`scale_up.bandwidth`). The maxima are far above any
+    /// device (the presets' largest values are 8e12 B/s, 288e9 B, 1.5e16 FLOP/s) and keep
+    /// every projection's arithmetic finite: bandwidths and capacities 1e15 (bytes, bytes/s),
+    /// peak FLOP/s 1e18, latencies and per-kernel overheads 1 s, TDP 1e6 W, price 1e6 USD/h.
     static func of(_ path: String) -> FieldRule {
         switch path {
-        case "scale_out.bandwidth", "tdp", "efficiency.kernel_overhead": return .nonNegative
+        case "scale_out.bandwidth": return .nonNegative(maximum: 1e15)
+        case "tdp": return .nonNegative(maximum: 1e6)
+        case "efficiency.kernel_overhead": return .nonNegative(maximum: 1)
         case "scale_up.domain_size": return .count
-        default: return path.hasPrefix("efficiency.") ? .fraction : .positive
+        case "scale_up.latency", "scale_out.latency": return .positive(maximum: 1)
+        case "price_per_hour": return .positive(maximum: 1e6)
+        default:
+            if path.hasPrefix("efficiency.") { return .fraction }
+            if path.hasPrefix("peak_flops.") { return .positive(maximum: 1e18) }
+            return .positive(maximum: 1e15)
         }
     }
 
@@ -173,8 +185,11 @@ enum FieldRule {
         guard value.isFinite else { return .invalid("must be a finite number") }
         if value < 0 { return .negative }
         switch self {
-        case .positive: return value > 0 ? nil : .invalid("must be positive")
-        case .nonNegative: return nil
+        case .positive(let maximum):
+            if value == 0 { return .invalid("must be positive") }
+            return value <= maximum ? nil : .invalid("must be at most \(AcceleratorError.number(maximum))")
+        case .nonNegative(let maximum):
+            return value <= maximum ? nil : .invalid("must be at most \(AcceleratorError.number(maximum))")
         case .fraction: return value > 0 && value <= 1 ? nil : .invalid("must be in (0, 1]")
         case .count:
             return value >= 1 && value <= Double(1 << 30) && value.rounded() == value
@@ -296,7 +311,7 @@ enum AcceleratorLibrary {
                 let root = try JSONValue.decodeObject(data)
                 accelerator = try Accelerator(document: root, file: file, isPreset: true)
             } catch let error as JSONValue.SyntaxError {
-                throw .presetsUnavailable("\(file) is not a JSON object: \(error.reason)")
+                throw .presetsUnavailable("\(file) is not a JSON object: \(error.message)")
             } catch {
                 throw .presetsUnavailable("\(error)")
             }

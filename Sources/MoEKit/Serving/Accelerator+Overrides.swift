@@ -72,7 +72,8 @@ extension Accelerator {
     /// ``SourceNote/override`` (keyed by its field path, as in ``sources``).
     ///
     /// Values follow the rules of a file: finite; positive, except that the scale-out
-    /// bandwidth may be 0 (no network); a domain of at least 1; efficiencies in (0, 1].
+    /// bandwidth may be 0 (no network); a domain of at least 1; efficiencies in (0, 1];
+    /// bandwidths and capacities at most 1e15, peak FLOP/s 1e18, latencies 1 s, the price 1e6.
     ///
     /// - Throws: ``AcceleratorError/invalidOverride(field:value:reason:)`` naming the field path
     ///   (`scale_up.bandwidth`, `peak_flops.fp8`) of the first value out of range; fields are

@@ -26,7 +26,10 @@ public enum AcceleratorError: Error, Hashable, Sendable, CustomStringConvertible
     /// The bundled preset files could not be found or read.
     case presetsUnavailable(String)
 
-    public var description: String {
+    /// One line; text echoed from an input is escaped (``PrintableText/escaping(_:)``).
+    public var description: String { PrintableText.escaping(text) }
+
+    private var text: String {
         switch self {
         case .unreadableFile(let file, let reason):
             return "cannot read accelerator file '\(file)': \(reason)"

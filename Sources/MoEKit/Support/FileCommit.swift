@@ -9,7 +9,7 @@ public struct FileWriteError: Error, Equatable, Sendable, CustomStringConvertibl
     /// Why, in a few words (the system's reason).
     public var reason: String
 
-    public var description: String { "\(path): \(reason)" }
+    public var description: String { PrintableText.escaping("\(path): \(reason)") }
 }
 
 /// Output files written all or nothing: each file is first written in full to a temporary

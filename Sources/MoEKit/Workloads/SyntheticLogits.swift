@@ -122,11 +122,16 @@ public struct SyntheticLogits: Sendable {
 
     /// The next `tokens` rows of logits `[T, E]`, row-major.
     ///
-    /// - Throws: ``LoadBalanceError/negativeTokens(_:)`` or ``LoadBalanceError/overflow(_:)``.
-    public mutating func next(tokens: Int) throws(LoadBalanceError) -> [Float] {
+    /// - Parameter availableMemory: Bytes the logits may take (4·T·E);
+    ///   ``SystemMemory/availableBytes`` by default, `nil` skips the check.
+    /// - Throws: ``LoadBalanceError/negativeTokens(_:)``, ``LoadBalanceError/overflow(_:)``, or
+    ///   ``LoadBalanceError/insufficientMemory(_:)`` before allocating logits that would not fit.
+    public mutating func next(tokens: Int, availableMemory: Int? = SystemMemory.availableBytes) throws(LoadBalanceError) -> [Float] {
         guard tokens >= 0 else { throw .negativeTokens(tokens) }
         let (count, overflow) = tokens.multipliedReportingOverflow(by: experts)
         guard !overflow else { throw .overflow("tokens × experts") }
+        do { try SystemMemory.require("synthetic logits", shape: [tokens, experts], elementBytes: 4, available: availableMemory) }
+        catch { throw .insufficientMemory(error) }
         var values = [Float](repeating: 0, count: count)
         try values.withUnsafeMutableBufferPointer { (b) throws(LoadBalanceError) in try fill(b) }
         return values

@@ -1,10 +1,17 @@
 //===--- MoEKitKernels.h - Row kernels behind MoEKit's routers ------------===//
 //
 // Internal module of MoEKit: no stable API. The routing functions work on one row of
-// `n` contiguous float32 values; no function allocates. On x86-64 each kernel is
-// compiled for x86-64-v4 (AVX-512), x86-64-v3 (AVX2) and the baseline, and the
-// dynamic loader picks the best clone for the CPU (`target_clones`). Floating-point
-// contraction is off, so every clone returns bit-identical results.
+// `n` contiguous float32 values; no function allocates. On x86-64 with glibc each kernel
+// is compiled for x86-64-v4 (AVX-512), x86-64-v3 (AVX2) and the baseline, and the
+// dynamic loader picks the best clone for the CPU (`target_clones`, which needs glibc's
+// ifunc; other C libraries get the baseline). Floating-point contraction is off, so every
+// clone returns bit-identical results.
+//
+// Contract: every entry point that returns `int` checks its arguments first, in O(1) and
+// outside its loops, and returns MOEKIT_INVALID_ARGUMENT without touching any buffer when
+// they are invalid (a null pointer, k = 0, k > n, n above INT32_MAX where indices are
+// int32, groups that do not divide the row). Buffer lengths themselves cannot be checked:
+// each buffer must hold what its comment says.
 //
 //===----------------------------------------------------------------------===//
 #ifndef MOEKIT_KERNELS_H
@@ -17,14 +24,23 @@
 extern "C" {
 #endif
 
+/// Success.
+#define MOEKIT_OK 0
+/// The row holds a NaN or infinite value (the functions that check for them).
+#define MOEKIT_NONFINITE 1
+/// An argument breaks the function's preconditions; nothing was written.
+#define MOEKIT_INVALID_ARGUMENT (-1)
+
 /// scores[i] = sigmoid(x[i]); keys[i] = scores[i] + bias[i] when `bias` is non-null.
-/// `keys` may be null when `bias` is null. Returns 1 if any x[i] is NaN or infinite, else 0.
+/// `keys` may be null when `bias` is null. Returns 1 if any x[i] is NaN or infinite, else 0;
+/// MOEKIT_INVALID_ARGUMENT for a null `x` or `scores`, or a bias without `keys` (n > 0).
 int moekit_sigmoid(const float *x, const float *bias, float *scores, float *keys, size_t n);
 
 /// scores[i] = sqrt(softplus(x[i])) (DeepSeek-V4); keys as in `moekit_sigmoid`.
 int moekit_sqrt_softplus(const float *x, const float *bias, float *scores, float *keys, size_t n);
 
-/// p = softmax(x) over the row, computed as exp(x - max) / sum. Returns 1 on a non-finite input.
+/// p = softmax(x) over the row, computed as exp(x - max) / sum. Returns 1 on a non-finite input,
+/// MOEKIT_INVALID_ARGUMENT for a null pointer (n > 0); n = 0 does nothing.
 int moekit_softmax(const float *x, float *p, size_t n);
 
 /// Returns 1 if any x[i] is NaN or infinite, else 0.
@@ -33,20 +49,29 @@ int moekit_nonfinite(const float *x, size_t n);
 /// The sum of e^(x[i] - shift) over the row, in a fixed order (the softmax denominator).
 float moekit_exp_sum(const float *x, float shift, size_t n);
 
-/// Largest `k` keys of a row without NaN, written in descending key order; equal keys in
-/// ascending index order (the lower index wins). Requires 1 <= k <= n.
-void moekit_topk(const float *keys, size_t n, size_t k, int32_t *indices, float *values);
+/// Largest `k` keys of a row, written in descending key order; equal keys in ascending index
+/// order (the lower index wins). NaN keys rank below every number (-inf included): they are
+/// chosen only when the row has fewer than k numbers, and then fill the last slots in
+/// ascending index order. Every one of the k slots is written.
+/// Returns MOEKIT_OK, or MOEKIT_INVALID_ARGUMENT (nothing written) unless 1 <= k <= n,
+/// n <= INT32_MAX and no pointer is null.
+/// Cost: O(n) for k <= 16 (O(n k) when more than 64 keys tie at the bound), O(n log k) above.
+int moekit_topk(const float *keys, size_t n, size_t k, int32_t *indices, float *values);
 
 /// Group-limited top-k: splits the row into `groups` groups of n / groups consecutive keys,
 /// scores each group (rule 0: sum of its two largest keys; rule 1: its largest), keeps the
 /// `kept` best groups (ties: lower group) and selects the top k keys among their experts,
-/// with the same order and tie rule as `moekit_topk`. `scratch` holds at least
+/// with the same order, tie rule and NaN rule as `moekit_topk`. `scratch` holds at least
 /// groups + kept * (n / groups) floats, plus 2 * groups when groups > 64.
-void moekit_group_limited_topk(const float *keys, size_t n, size_t groups, size_t kept, int rule,
+/// Returns MOEKIT_OK, or MOEKIT_INVALID_ARGUMENT (nothing written) unless groups divides n,
+/// 1 <= kept <= groups, 1 <= k <= kept * (n / groups), rule is 0 or 1, n <= INT32_MAX and no
+/// pointer is null.
+int moekit_group_limited_topk(const float *keys, size_t n, size_t groups, size_t kept, int rule,
                                size_t k, int32_t *indices, float *values, float *scratch);
 
-/// `moekit_topk` for a row that may hold NaN or ±inf: returns 1 (selecting nothing) if it
-/// does; otherwise selects and stores the row's largest key in *rowMax.
+/// `moekit_topk` for a row that may hold NaN or ±inf: returns MOEKIT_NONFINITE (selecting
+/// nothing) if it does; otherwise selects, stores the row's largest key in *rowMax and
+/// returns MOEKIT_OK. MOEKIT_INVALID_ARGUMENT as for `moekit_topk`, or a null `rowMax`.
 int moekit_topk_finite(const float *keys, size_t n, size_t k, int32_t *indices, float *values,
                        float *rowMax);
 
@@ -75,8 +100,9 @@ void moekit_combine(const float *rows, const int32_t *positions, const float *we
 // MARK: - Memory bandwidth (MemoryKernels.c)
 
 /// The sum of x[0 ..< n], read front to back as 64-byte vectors, eight per step, into four
-/// partial sums of sixteen lanes (the order differs from a scalar sum). `x` must be 64-byte
-/// aligned. Used to time streaming reads: the result depends on every element, so no read is
+/// partial sums of sixteen lanes (the order differs from a scalar sum). `x` should be 64-byte
+/// aligned; otherwise the sum is a plain front-to-back scalar sum (not a bandwidth
+/// measurement). n = 0 or a null `x` gives 0. Used to time streaming reads: the result depends on every element, so no read is
 /// elided.
 float moekit_read_sum(const float *x, size_t n);
 

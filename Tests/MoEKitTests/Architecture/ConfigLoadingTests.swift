@@ -6,7 +6,7 @@ import Testing
 
 @Suite("Config loading")
 struct ConfigLoadingTests {
-    /// shared/configs file → (matching preset, published total, active, convention). Published
+    /// Vendored config file (Architecture/Fixtures) → (matching preset, published total, active, convention). Published
     /// figures: models.md §5.1; Qwen3-30B-A3B from its model card; Llama from the model pages.
     static let configs: [(file: String, preset: String, total: Double, active: Double, convention: ActiveParameterConvention)] = [
         ("deepseek-ai--DeepSeek-V3.json", "deepseek-v3", 671e9, 37e9, .excludingEmbedding),
@@ -23,16 +23,9 @@ struct ConfigLoadingTests {
         ("meta-llama--Meta-Llama-3.1-8B.json", "llama-3.1-8b", 8.03e9, 8.03e9, .includingEmbedding),
     ]
 
-    static let sharedConfigsPresent = sharedConfigsDirectory != nil
-
-    @Test("real configs load and match published parameter counts",
-          .enabled(if: sharedConfigsPresent, "skipped: ../shared/configs not found beside the repository root"),
-          arguments: configs)
+    @Test("real configs load and match published parameter counts", arguments: configs)
     func realConfig(_ row: (file: String, preset: String, total: Double, active: Double, convention: ActiveParameterConvention)) throws {
-        guard let spec = try sharedConfig(row.file) else {
-            print("skipped: ../shared/configs not found beside the repository; \(row.file) not checked")
-            return
-        }
+        let spec = try sharedConfig(row.file)
         let count = spec.parameterCount
         #expect(relativeError(Double(count.total.total), row.total) <= 0.02, "total \(count.total.total)")
         #expect(relativeError(Double(count.active(row.convention)), row.active) <= 0.02, "active \(count.active(row.convention))")
@@ -44,12 +37,8 @@ struct ConfigLoadingTests {
         #expect(p.mtpLayerCount == spec.mtpLayerCount)
     }
 
-    @Test(.enabled(if: sharedConfigsPresent, "skipped: ../shared/configs not found beside the repository root"))
-    func deepSeekV4FlashConfig() throws {
-        guard let spec = try sharedConfig("deepseek-ai--DeepSeek-V4-Flash.json") else {
-            print("skipped: ../shared/configs not found; DeepSeek-V4-Flash config not checked")
-            return
-        }
+    @Test func deepSeekV4FlashConfig() throws {
+        let spec = try sharedConfig("deepseek-ai--DeepSeek-V4-Flash.json")
         #expect(relativeError(Double(spec.parameterCount.total.total), 284e9) <= 0.02)
         #expect(spec.attention == (try preset("deepseek-v4-flash")).attention)
         #expect(spec.serving.weights == WeightPrecision(dense: .fp8, experts: .mxfp4))
@@ -70,16 +59,16 @@ struct ConfigLoadingTests {
             }
             return c
         }
-        var flash = try preset("deepseek-v4-flash")
-        if let real = try sharedConfig("deepseek-ai--DeepSeek-V4-Flash.json") { flash = real }
+        let flash = try sharedConfig("deepseek-ai--DeepSeek-V4-Flash.json")
+        #expect(try preset("deepseek-v4-flash").attentionModel.layerKinds == flash.attentionModel.layerKinds)
         let f = counts(flash)
         #expect(f.window == 2 && f.csa == 21 && f.hca == 20)
         #expect(flash.attentionModel.layerKinds[0] == .slidingWindow(128))
         #expect(flash.attentionModel.layerKinds[2] == .compressedSparse(ratio: 4))
         #expect(flash.attentionModel.layerKinds[3] == .heavilyCompressed(ratio: 128))
         #expect(flash.attentionModel.layerKinds.count == 43)
-        var pro = try preset("deepseek-v4-pro")
-        if let real = try sharedConfig("deepseek-ai--DeepSeek-V4-Pro.json") { pro = real }
+        let pro = try sharedConfig("deepseek-ai--DeepSeek-V4-Pro.json")
+        #expect(try preset("deepseek-v4-pro").attentionModel.layerKinds == pro.attentionModel.layerKinds)
         let p = counts(pro)
         #expect(p.window == 0 && p.csa == 30 && p.hca == 31)
     }
@@ -90,11 +79,10 @@ struct ConfigLoadingTests {
         #expect(k25.hiddenSize == 7168 && k25.layerCount == 61)
         #expect(k25.serving.weights == WeightPrecision(dense: .bf16, experts: .int4(groupSize: 32)))
         #expect(k25.feedForward.denseLayerCount == 1)
-        if let nvfp4 = try sharedConfig("nvidia--Kimi-K2.6-NVFP4.json") {
-            // Top-level modelopt NVFP4 config, FP8 KV-cache scheme.
-            #expect(nvfp4.serving.weights.experts == .nvfp4)
-            #expect(nvfp4.serving.kvStorage.kv == .fp8)
-        }
+        // Top-level modelopt NVFP4 config, FP8 KV-cache scheme.
+        let nvfp4 = try sharedConfig("nvidia--Kimi-K2.6-NVFP4.json")
+        #expect(nvfp4.serving.weights.experts == .nvfp4)
+        #expect(nvfp4.serving.kvStorage.kv == .fp8)
     }
 
     @Test func denseLayersFollowTheConfig() throws {
@@ -194,10 +182,8 @@ struct ConfigLoadingTests {
         } catch { Issue.record("unexpected \(error)") }
     }
 
-    @Test(.enabled(if: sharedConfigsPresent, "skipped: ../shared/configs not found beside the repository root"))
-    func v4CompressRatiosAreChecked() throws {
-        guard let dir = sharedConfigsDirectory else { print("skipped: ../shared/configs not found"); return }
-        let text = try String(contentsOf: dir.appendingPathComponent("deepseek-ai--DeepSeek-V4-Flash.json"), encoding: .utf8)
+    @Test func v4CompressRatiosAreChecked() throws {
+        let text = try String(contentsOf: configFixtures.appendingPathComponent("deepseek-ai--DeepSeek-V4-Flash.json"), encoding: .utf8)
         // A ratio of 8 is not a V4 layer type.
         let bad = text.replacingOccurrences(of: "\"compress_ratios\": [\n    0,\n    0,\n    4,", with: "\"compress_ratios\": [\n    0,\n    0,\n    8,")
         #expect(bad != text)

@@ -84,4 +84,38 @@ struct NPYTests {
             try NPY.decode(broken, as: Float.self, path: "x")
         }
     }
+
+    /// Writes `bytes` into a new FIFO from another thread and reads it as float32 `.npy`.
+    func readThroughFIFO(_ bytes: [UInt8]) throws -> Result<NPYArray<Float>, NPYError> {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("npy-fifo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fifo = dir.appendingPathComponent("a.npy")
+        #expect(mkfifo(fifo.path, 0o600) == 0)
+        let writer = Thread {
+            let fd = open(fifo.path, O_WRONLY)
+            guard fd >= 0 else { return }
+            _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            close(fd)
+        }
+        writer.start()
+        return Result { () throws(NPYError) in try NPY.read(Float.self, from: fifo) }
+    }
+
+    @Test("Reads a FIFO exactly as far as the header announces; refuses a directory")
+    func specialFiles() throws {
+        let array = NPYArray<Float>(shape: [3, 4], values: (0..<12).map(Float.init))
+        let bytes = NPY.encode(array)
+        #expect(try readThroughFIFO(bytes).get() == array)
+        guard case .failure(.trailingBytes(_, count: 5)) = try readThroughFIFO(bytes + [1, 2, 3, 4, 5]) else {
+            Issue.record("trailing bytes in a FIFO must be refused"); return
+        }
+        guard case .failure(.truncated(_, expectedBytes: 48, actualBytes: 44)) = try readThroughFIFO(Array(bytes.dropLast(4))) else {
+            Issue.record("a truncated FIFO must be refused"); return
+        }
+        #expect(throws: NPYError.io(path: fixtures.path, reason: "cannot read file (it is a directory)")) {
+            try NPY.read(Float.self, from: fixtures)
+        }
+        #expect(throws: NPYError.notNPY(path: "/dev/zero")) { try NPY.read(Float.self, from: URL(fileURLWithPath: "/dev/zero")) }
+    }
 }

@@ -4,14 +4,6 @@ import Foundation
 import Testing
 @testable import MoEKit
 
-/// `../shared/configs` beside the repository root, when present.
-let sharedConfigs: URL? = {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    let url = root.deletingLastPathComponent().appendingPathComponent("shared/configs")
-    return FileManager.default.fileExists(atPath: url.path) ? url : nil
-}()
-
 @Suite("Router configurations")
 struct RouterConfigurationTests {
     @Test("Presets carry the published routing values (routing.md §2, models.md §4.1)")
@@ -41,10 +33,9 @@ struct RouterConfigurationTests {
         #expect(try RouterConfiguration.preset(named: "Kimi-K2") == .kimiK2)
     }
 
-    @Test("Presets agree with the models' own config.json files",
-          .enabled(if: sharedConfigs != nil, "needs ../shared/configs beside the repository"))
+    @Test("Presets agree with the models' own config.json files (vendored in Architecture/Fixtures)")
     func presetsMatchConfigs() throws {
-        let dir = try #require(sharedConfigs)
+        let dir = configFixtures
         let pairs = [
             ("deepseek-v3", "deepseek-ai--DeepSeek-V3.json"), ("kimi-k2", "moonshotai--Kimi-K2-Instruct.json"),
             ("deepseek-v4-flash", "deepseek-ai--DeepSeek-V4-Flash.json"), ("deepseek-v4-pro", "deepseek-ai--DeepSeek-V4-Pro.json"),

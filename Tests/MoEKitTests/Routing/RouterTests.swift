@@ -189,6 +189,48 @@ struct RouterReferenceTests {
         #expect(try router.route(logits: logits, threads: 1) == router.route(logits: logits, threads: 3))
     }
 
+    /// Token counts where the old split (chunks of ceil(T / workers)) ran past the last token
+    /// (4289 with 67 workers), plus counts just around the 64-tokens-per-worker threshold.
+    static let awkwardTokenCounts = [1, 63, 64, 65, 129, 4289, 6271, 65_537]
+
+    @Test("Any thread count from 1 to 1024 gives the 1-thread result, bit for bit",
+          arguments: [(RouterConfiguration.Scoring.sigmoid, true), (.softmax, false)])
+    func anyThreadCount(scoring: RouterConfiguration.Scoring, biased: Bool) throws {
+        let config = RouterConfiguration(experts: 16, topK: 3, scoring: scoring, usesCorrectionBias: biased)
+        var g = SeededGenerator(seed: 7)
+        let router = try Router(config, correctionBias: biased ? g.uniformFloats(count: 16, scale: 0.2) : nil)
+        for tokens in Self.awkwardTokenCounts {
+            let logits = randomLogits(tokens * 16, seed: UInt64(tokens))
+            let single = try router.route(logits: logits, threads: 1)
+            for threads in [2, 3, 67, 100, 1024] {
+                let many = try router.route(logits: logits, threads: threads)
+                #expect(many.indices == single.indices, "T=\(tokens), threads=\(threads)")
+                #expect(many.weights.map(\.bitPattern) == single.weights.map(\.bitPattern), "T=\(tokens), threads=\(threads)")
+            }
+        }
+    }
+
+    @Test("Workers split the rows into in-bound ranges that cover every token once")
+    func workSplit() {
+        for tokens in Self.awkwardTokenCounts + [0, 2, 1000] {
+            for threads in [1, 2, 3, 67, 100, 1024, 4096] {
+                let parts = Router.workerCount(threads: threads, tokens: tokens)
+                #expect((1...max(1, tokens / 64)).contains(parts))
+                var next = 0, sizes: [Int] = []
+                for part in 0..<parts {
+                    let rows = Router.rows(ofPart: part, parts: parts, tokens: tokens)
+                    #expect(rows.lowerBound == next && rows.upperBound <= tokens, "T=\(tokens), part \(part) of \(parts)")
+                    next = rows.upperBound
+                    sizes.append(rows.count)
+                }
+                #expect(next == tokens, "T=\(tokens), \(parts) parts")
+                #expect((sizes.max() ?? 0) - (sizes.min() ?? 0) <= 1)
+            }
+        }
+        // More parts than rows: every range stays in bounds, the last ones empty.
+        #expect((0..<10).map { Router.rows(ofPart: $0, parts: 10, tokens: 3) }.map(\.count) == [1, 1, 1, 0, 0, 0, 0, 0, 0, 0])
+    }
+
     @Test("Zero tokens")
     func empty() throws {
         let result = try Router(.kimiK2).route(logits: [])
