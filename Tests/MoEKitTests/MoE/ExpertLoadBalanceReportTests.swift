@@ -78,22 +78,22 @@ struct ExpertLoadBalanceReportTests {
 
     @Test func notJSON() throws {
         let text = try file("tokens: 4")
-        #expect(throws: ExpertLoadError.unreadableReport(path: text.path, reason: "not a JSON object")) {
+        #expect(throws: ExpertLoadError.unreadableReport(path: text.path, reason: "not a JSON object: line 1, column 1: unexpected 't', expected a value")) {
             try ExpertLoad.measured(balanceReport: text)
         }
         let array = try file("[1, 2, 3]", name: "array.json")
-        #expect(throws: ExpertLoadError.unreadableReport(path: array.path, reason: "not a JSON object")) {
+        #expect(throws: ExpertLoadError.unreadableReport(path: array.path, reason: "not a JSON object: the top level is not an object")) {
             try ExpertLoad.measured(balanceReport: array)
         }
         let empty = try file("", name: "empty.json")
-        #expect(throws: ExpertLoadError.unreadableReport(path: empty.path, reason: "not a JSON object")) {
+        #expect(throws: ExpertLoadError.unreadableReport(path: empty.path, reason: "not a JSON object: line 1, column 1: the file is empty")) {
             try ExpertLoad.measured(balanceReport: empty)
         }
     }
 
     @Test func missingFile() {
         let url = dir.appendingPathComponent("absent.json")
-        #expect(throws: ExpertLoadError.unreadableReport(path: url.path, reason: "cannot read the file")) {
+        #expect(throws: ExpertLoadError.unreadableReport(path: url.path, reason: "cannot read file (no such file)")) {
             try ExpertLoad.measured(balanceReport: url)
         }
         // A directory is not a report either.
