@@ -63,11 +63,11 @@ struct AcceleratorOptions: ParsableArguments {
     var scaleUpDomain: String?
 
     @Option(name: .customLong("memory-efficiency"), parsing: .unconditional,
-            help: ArgumentHelp("Fraction of HBM bandwidth memory-bound kernels reach, in (0, 1].", valueName: "fraction"))
+            help: ArgumentHelp("Fraction of HBM bandwidth memory-bound kernels reach, in [0.001, 1].", valueName: "fraction"))
     var memoryEfficiency: String?
 
     @Option(name: .customLong("compute-efficiency"), parsing: .unconditionalSingleValue,
-            help: ArgumentHelp("Fraction of a format's peak GEMMs reach, in (0, 1] (fp8=0.5); repeatable.",
+            help: ArgumentHelp("Fraction of a format's peak GEMMs reach, in [0.001, 1] (fp8=0.5); repeatable.",
                                valueName: "format=fraction"))
     var computeEfficiency: [String] = []
 

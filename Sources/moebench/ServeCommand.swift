@@ -40,7 +40,7 @@ extension MoEBench {
         var expertParallel: Int?
 
         @Option(name: .customLong("redundant-experts"), parsing: .unconditional,
-                help: "Extra expert replicas placed on the hottest experts (EPLB), 0...16777216.",
+                help: "Extra expert replicas placed on the hottest experts (EPLB); at most 16 × the routed experts.",
                 transform: wholeNumber(in: 0...Bounds.experts))
         var redundantExperts = 0
 
@@ -107,8 +107,10 @@ extension MoEBench {
             warnIfBeyondMaximumContext(try parseContext(context), of: request.map(\.0))
             var reports: [ServeReport] = []
             for (spec, device) in request {
-                reports.append(try ServeReport(projection: try makeProjection(spec, device), phase: phase,
-                                               rule: batchRule, frontierPoints: plot != nil || format != .table ? frontierPoints : 0))
+                let report = try ServeReport(projection: try makeProjection(spec, device), phase: phase,
+                                             rule: batchRule, frontierPoints: plot != nil || format != .table ? frontierPoints : 0)
+                try report.checkFinite()
+                reports.append(report)
             }
             let files = FileCommit()
             let modelFiles = (model ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasSuffix(".json") }
@@ -136,6 +138,7 @@ extension MoEBench {
         /// Every (model, accelerator) pair, models outermost.
         func projections() throws -> [(ModelSpec, Accelerator)] {
             if batchPerDevice != nil && tpotSLO != nil { throw UsageError("give --batch-per-device or --tpot-slo-ms, not both") }
+            if plot != nil && phase == .prefill { throw UsageError("--plot draws the decode frontier; use it with --phase decode or both") }
             if skew != nil && expertLoad != nil { throw UsageError("give --skew or --expert-load, not both") }
             if mtpTokens != nil && mtpAcceptance == nil { throw UsageError("--mtp-tokens needs --mtp-acceptance") }
             if let slo = tpotSLO, !(slo.isFinite && slo > 0) { throw UsageError("--tpot-slo-ms must be a positive number of milliseconds, got \(slo)") }

@@ -113,6 +113,12 @@ struct ServeReport {
         }
         let priceSource = a.sources["price_per_hour"].map { " (\($0.source))" } ?? ""
         out += "\ncost at $\(Format.fixed(cost.pricePerHour, 2)) per device-hour\(priceSource)\n"
+        if let x = decode?.projection, !x.memory.fits {
+            out += "(the decode batch does not fit in memory: its output cost is for a point that cannot run)\n"
+        }
+        if let f = prefill, !f.memory.fits {
+            out += "(the prefill forward does not fit in memory: its input cost is for a point that cannot run)\n"
+        }
         var t = TextTable(leftAligned: true, ["USD per million tokens", "projected"] + p.model.apiPrices.map { "\($0.provider) \($0.date)" })
         let prices = p.model.apiPrices
         func row(_ name: String, _ v: Double?, _ published: (APIPrice) -> Double) {
@@ -204,6 +210,15 @@ struct ServeReport {
         }
         object["assumptions"] = Dictionary(p.assumptions.map { ($0.key, ["value": $0.value, "note": $0.note]) }, uniquingKeysWith: { a, _ in a })
         return object
+    }
+
+    /// Throws when a projection is not finite (an accelerator value far outside any device's).
+    func checkFinite() throws {
+        let values = [decode?.projection.stepTime, prefill?.forwardTime, cost.perMillionOutputTokens,
+                      cost.perMillionInputTokens, cost.perMillionCachedInputTokens, memory.total]
+        guard values.allSatisfy({ $0.map(\.isFinite) ?? true }) else {
+            throw UsageError("the projection of \(name) is not finite: check the accelerator's numbers (bandwidths, peaks, efficiencies)")
+        }
     }
 
     /// One object for one projection, an array for several.

@@ -99,7 +99,7 @@ struct AcceleratorsCommandTests {
         #expect(try failure(["--price-per-hour", "-1"]).contains("--price-per-hour -1: must not be negative"))
         #expect(try failure(["--hbm-bandwidth", "-4.8T"]).contains("--hbm-bandwidth -4.8T: must not be negative"))
         #expect(try failure(["--peak-flops", "fp8=-1"]).contains("--peak-flops fp8=-1: must not be negative"))
-        #expect(try failure(["--memory-efficiency", "1.5"]).contains("--memory-efficiency 1.5: must be in (0, 1]"))
+        #expect(try failure(["--memory-efficiency", "1.5"]).contains("--memory-efficiency 1.5: must be in [0.001, 1]"))
         #expect(try failure(["--hbm-capacity", "0"]).contains("--hbm-capacity 0: must be positive"))
         #expect(try failure(["--scale-up-domain", "0"]).contains("--scale-up-domain 0:"))
         #expect(try failure(["--hbm-bandwidth", "fast"]).contains("--hbm-bandwidth fast: not a number"))

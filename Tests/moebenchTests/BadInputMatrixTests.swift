@@ -42,8 +42,8 @@ enum MatrixInputs {
         let resources = root.appendingPathComponent("Sources/MoEKit/Resources")
         try! FileManager.default.copyItem(at: resources.appendingPathComponent("Models/kimi-k2.json"), to: dir.appendingPathComponent("config.json"))
         try! FileManager.default.copyItem(at: resources.appendingPathComponent("Accelerators/h200.json"), to: dir.appendingPathComponent("accel.json"))
-        let counts = [String](repeating: "85", count: 384).joined(separator: ", ")
-        try! "{\"tokens\": 4096, \"load\": {\"counts\": [\(counts)]}}".write(to: dir.appendingPathComponent("load.json"), atomically: true, encoding: .utf8)
+        let counts = [String](repeating: "64", count: 384).joined(separator: ", ")
+        try! "{\"tokens\": 3072, \"load\": {\"counts\": [\(counts)]}}".write(to: dir.appendingPathComponent("load.json"), atomically: true, encoding: .utf8)
         try! FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("dangling.npy").path, withDestinationPath: "nowhere.npy")
         try! FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("dangling.json").path, withDestinationPath: "nowhere.json")
         return dir

@@ -261,6 +261,8 @@ struct ServeCommandTests {
         (["--skew", "1.2", "--expert-load", "report.json"], "give --skew or --expert-load, not both"),
         (["--expert-load", "/nonexistent.json"], "expert load file '/nonexistent.json': cannot read file (no such file)"),
         (["--skew", "-1"], "The value '-1' is invalid for '--skew <skew>': must be a number in 0...100"),
+        (["--phase", "prefill", "--plot", "never.svg"], "--plot draws the decode frontier"),
+        (["--hbm-bandwidth", "1e-300"], "--hbm-bandwidth 1e-300: must be at least 1"),
         (["--frontier-points", "1"], "The value '1' is invalid for '--frontier-points <frontier-points>': must be a whole number in 2...10000"),
     ]
 

@@ -70,7 +70,7 @@ extension Accelerator {
     ///
     /// Every numeric field must be present, a finite number and in range: 0 is allowed only for
     /// `scale_out.bandwidth`, `tdp` and `efficiency.kernel_overhead`; `scale_up.domain_size` is a
-    /// whole number ≥ 1; efficiency fractions are in (0, 1]; bandwidths and capacities are at
+    /// whole number ≥ 1; efficiency fractions are in [0.001, 1]; bandwidths and capacities are at
     /// most 1e15, peak FLOP/s 1e18, latencies and the kernel overhead 1 s, TDP 1e6 W and the
     /// price 1e6 USD per hour. `peak_flops` needs at least `bf16`
     /// and `efficiency.compute` at least one format; their keys must be `bf16`, `fp8`, `fp4` or
@@ -147,10 +147,11 @@ extension Accelerator {
 /// What values a numeric field accepts, by its path; shared by files and overrides.
 enum FieldRule {
     /// Finite, above zero and at most the maximum.
-    case positive(maximum: Double)
+    case positive(minimum: Double, maximum: Double)
     /// Finite, zero or above and at most the maximum.
     case nonNegative(maximum: Double)
-    /// In (0, 1].
+    /// In [0.001, 1]: a fraction of peak far below 0.1% is a typo, and would make a
+    /// projection's times overflow.
     case fraction
     /// A whole number from 1 to 2^30.
     case count
@@ -159,18 +160,19 @@ enum FieldRule {
     /// device (the presets' largest values are 8e12 B/s, 288e9 B, 1.5e16 FLOP/s) and keep
     /// every projection's arithmetic finite: bandwidths and capacities 1e15 (bytes, bytes/s),
     /// peak FLOP/s 1e18, latencies and per-kernel overheads 1 s, TDP 1e6 W, price 1e6 USD/h.
+    /// The minima (1 byte, 1 byte/s, 1 FLOP/s, 1 ns, $1e-6 per hour) keep them finite too.
     static func of(_ path: String) -> FieldRule {
         switch path {
         case "scale_out.bandwidth": return .nonNegative(maximum: 1e15)
         case "tdp": return .nonNegative(maximum: 1e6)
         case "efficiency.kernel_overhead": return .nonNegative(maximum: 1)
         case "scale_up.domain_size": return .count
-        case "scale_up.latency", "scale_out.latency": return .positive(maximum: 1)
-        case "price_per_hour": return .positive(maximum: 1e6)
+        case "scale_up.latency", "scale_out.latency": return .positive(minimum: 1e-9, maximum: 1)
+        case "price_per_hour": return .positive(minimum: 1e-6, maximum: 1e6)
         default:
             if path.hasPrefix("efficiency.") { return .fraction }
-            if path.hasPrefix("peak_flops.") { return .positive(maximum: 1e18) }
-            return .positive(maximum: 1e15)
+            if path.hasPrefix("peak_flops.") { return .positive(minimum: 1, maximum: 1e18) }
+            return .positive(minimum: 1, maximum: 1e15)
         }
     }
 
@@ -185,12 +187,13 @@ enum FieldRule {
         guard value.isFinite else { return .invalid("must be a finite number") }
         if value < 0 { return .negative }
         switch self {
-        case .positive(let maximum):
+        case .positive(let minimum, let maximum):
             if value == 0 { return .invalid("must be positive") }
+            if value < minimum { return .invalid("must be at least \(AcceleratorError.number(minimum))") }
             return value <= maximum ? nil : .invalid("must be at most \(AcceleratorError.number(maximum))")
         case .nonNegative(let maximum):
             return value <= maximum ? nil : .invalid("must be at most \(AcceleratorError.number(maximum))")
-        case .fraction: return value > 0 && value <= 1 ? nil : .invalid("must be in (0, 1]")
+        case .fraction: return value >= 1e-3 && value <= 1 ? nil : .invalid("must be in [0.001, 1]")
         case .count:
             return value >= 1 && value <= Double(1 << 30) && value.rounded() == value
                 ? nil : .invalid("must be a whole number from 1 to 2^30")

@@ -9,7 +9,7 @@
 /// Numbers to set on an ``Accelerator``; `nil` keeps the accelerator's own value.
 ///
 /// Units as in ``Accelerator``: bytes, bytes per second per direction, seconds, FLOP/s
-/// (dense), US dollars per device-hour; efficiencies are fractions in (0, 1].
+/// (dense), US dollars per device-hour; efficiencies are fractions in [0.001, 1].
 public struct AcceleratorOverrides: Hashable, Sendable {
     /// Price per device-hour, US dollars (`price_per_hour`).
     public var pricePerHour: Double?
@@ -72,7 +72,7 @@ extension Accelerator {
     /// ``SourceNote/override`` (keyed by its field path, as in ``sources``).
     ///
     /// Values follow the rules of a file: finite; positive, except that the scale-out
-    /// bandwidth may be 0 (no network); a domain of at least 1; efficiencies in (0, 1];
+    /// bandwidth may be 0 (no network); a domain of at least 1; efficiencies in [0.001, 1];
     /// bandwidths and capacities at most 1e15, peak FLOP/s 1e18, latencies 1 s, the price 1e6.
     ///
     /// - Throws: ``AcceleratorError/invalidOverride(field:value:reason:)`` naming the field path

@@ -99,8 +99,8 @@ public struct Deployment: Hashable, Sendable {
     /// DP-attention groups: `devices / tp`.
     public var attentionGroups: Int { devices / Swift.max(1, tensorParallel) }
 
-    /// Extra replicas per routed expert a deployment may add at most (EP over up to 17× as many
-    /// ranks as experts).
+    /// Redundant replicas a deployment may add, as a multiple of the routed experts (so EP can
+    /// span up to 17× as many ranks as experts; one hot expert may get many of them).
     public static let maximumRedundancy = 16
 
     /// The largest number of devices a deployment may have.
@@ -123,7 +123,7 @@ public struct Deployment: Hashable, Sendable {
         if let moe = model.feedForward.moe {
             let most = Swift.min(Self.maximumRedundancy * moe.routedExperts, RouterConfiguration.maximumExperts - moe.routedExperts)
             guard redundantExperts <= most else {
-                throw .outOfRange(field: "redundant experts", value: "\(redundantExperts)", expected: "0...\(most) (\(Self.maximumRedundancy) replicas per expert at most)")
+                throw .outOfRange(field: "redundant experts", value: "\(redundantExperts)", expected: "0...\(most) (\(Self.maximumRedundancy) × the \(moe.routedExperts) routed experts)")
             }
             guard expertParallel <= moe.routedExperts + redundantExperts else {
                 throw .tooManyExpertRanks(ep: expertParallel, experts: moe.routedExperts, redundant: redundantExperts)
@@ -143,9 +143,20 @@ public struct Deployment: Hashable, Sendable {
         if case .zipf(let s) = expertLoad, !(s.isFinite && s >= 0 && s <= SyntheticLogits.maximumSkew) {
             throw .outOfRange(field: "skew", value: "\(s)", expected: "0...\(Int(SyntheticLogits.maximumSkew))")
         }
-        if case .measured(let load) = expertLoad, let p = load.selectionProbabilities, let moe = model.feedForward.moe,
-           p.count != moe.routedExperts {
-            throw .expertLoadMismatch(counts: p.count, experts: moe.routedExperts)
+        guard let moe = model.feedForward.moe else {
+            // A dense model has no routed experts for these to act on.
+            if redundantExperts > 0 { throw .notMixtureOfExperts(model: model.name, setting: "redundant experts") }
+            if expertLoad != .uniform { throw .notMixtureOfExperts(model: model.name, setting: "an expert load") }
+            return
+        }
+        if case .measured(let load) = expertLoad, let p = load.selectionProbabilities {
+            guard p.count == moe.routedExperts else { throw .expertLoadMismatch(counts: p.count, experts: moe.routedExperts) }
+            // Each token picks k experts, so the selections per token must add up to k (a report
+            // from a top-1 router, or an empty one, would under-count the experts' work).
+            let perToken = p.reduce(0, +)
+            guard abs(perToken - Double(moe.activeExperts)) <= 1e-6 * Double(moe.activeExperts) else {
+                throw .expertLoadSelections(perToken: perToken, topK: moe.activeExperts)
+            }
         }
     }
 }

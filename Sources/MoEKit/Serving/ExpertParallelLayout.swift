@@ -21,6 +21,9 @@ struct ExpertParallelLayout: Sendable {
     let slotsPerRank: Int
     /// For each rank, the selection probability of each replica it holds (`p_e / r_e`).
     let rankShares: [[Double]]
+    /// The distinct ranks (equal multisets of replica shares counted once): each one's load and
+    /// its shares with their multiplicities. Uniform routing has one.
+    let rankProfiles: [(load: Double, shares: [(share: Double, count: Int)])]
 
     /// Lays out `probabilities` (`[E]`, `Σ = k`, each in `[0, 1]`) over `ranks` ranks with
     /// `redundant` extra replicas.
@@ -62,6 +65,18 @@ struct ExpertParallelLayout: Sendable {
             }
         }
         rankShares = shares
+        var seen = Set<[Double]>()
+        var profiles: [(load: Double, shares: [(share: Double, count: Int)])] = []
+        for list in shares {
+            let sorted = list.sorted()
+            guard seen.insert(sorted).inserted else { continue }
+            var grouped: [(share: Double, count: Int)] = []
+            for v in sorted {
+                if let last = grouped.last, last.share == v { grouped[grouped.count - 1].count += 1 } else { grouped.append((v, 1)) }
+            }
+            profiles.append((sorted.reduce(0, +), grouped))
+        }
+        rankProfiles = profiles
     }
 
     /// The higher load per replica first; ties: the lower expert index.
@@ -107,18 +122,15 @@ struct ExpertParallelLayout: Sendable {
     /// (with a fluctuation term `√(2 ln ranks · slots)` for the maximum over ranks of
     /// independent counts), its expected distinct replicas touched, and `time(slots, distinct)`.
     ///
-    /// - Complexity: O(*E* + *R*).
+    /// - Complexity: O(distinct replica shares) per distinct rank: O(1) for uniform routing.
     func slowestRank(tokens: Double, time: (_ slots: Double, _ distinct: Double) -> Double)
         -> (slots: Double, distinct: Double, time: Double) {
         let z = ranks > 1 ? (2 * log(Double(ranks))).squareRoot() : 0
         var worst = (slots: 0.0, distinct: 0.0, time: -1.0)
-        for shares in rankShares {
-            var load = 0.0, distinct = 0.0
-            for s in shares {
-                load += s
-                distinct += 1 - pow(1 - Swift.min(1, s), tokens)
-            }
-            let mean = tokens * load
+        for rank in rankProfiles {
+            var distinct = 0.0
+            for (share, count) in rank.shares { distinct += Double(count) * (1 - pow(1 - Swift.min(1, share), tokens)) }
+            let mean = tokens * rank.load
             let slots = mean + z * mean.squareRoot()
             let t = time(slots, distinct)
             if t > worst.time { worst = (slots, distinct, t) }
@@ -128,16 +140,10 @@ struct ExpertParallelLayout: Sendable {
 
     /// The most routed token-slots any rank receives for `tokens` tokens (with the same
     /// fluctuation term as ``slowestRank(tokens:time:)``): the rank that sets the EP traffic.
-    ///
-    /// - Complexity: O(*E* + *R*).
     func busiestSlots(tokens: Double) -> Double {
         let z = ranks > 1 ? (2 * log(Double(ranks))).squareRoot() : 0
-        var most = 0.0
-        for shares in rankShares {
-            let mean = tokens * shares.reduce(0, +)
-            most = Swift.max(most, mean + z * mean.squareRoot())
-        }
-        return most
+        let mean = tokens * (rankProfiles.map(\.load).max() ?? 0)
+        return mean + z * mean.squareRoot()
     }
 
     /// Mean routed token-slots per rank: `tokens · k / ranks`.
@@ -158,12 +164,14 @@ struct ExpertParallelLayout: Sendable {
         Double(ranks - 1) * (1 - missProbability(expertsInSet: Double(experts) / Double(ranks)))
     }
 
-    /// Expected remote ranks per token inside its own scale-up domain of `domain` ranks, and
-    /// outside it.
-    func remoteRanks(domain: Int) -> (inside: Double, outside: Double) {
-        let hit = 1 - missProbability(expertsInSet: Double(experts) / Double(ranks))
-        let d = Swift.min(domain, ranks)
-        return (Double(d - 1) * hit, Double(ranks - d) * hit)
+    /// Expected copies of one token sent to other ranks inside its own scale-up domain of
+    /// `domain` ranks, and outside it, when each copy goes to one expert (DeepEP's low-latency
+    /// kernels write a token once per chosen expert, into that expert's receive buffer): of
+    /// the token's `k` experts, `k · (d − 1)/ranks` live on the other ranks of its domain and
+    /// `k · (ranks − d)/ranks` outside it.
+    func remoteExpertCopies(domain: Int) -> (inside: Double, outside: Double) {
+        let d = Double(Swift.min(domain, ranks)), n = Double(ranks), k = Double(topK)
+        return (k * (d - 1) / n, k * (n - d) / n)
     }
 
     /// Expected scale-up domains other than its own that one token is sent to, when each

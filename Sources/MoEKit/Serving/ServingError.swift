@@ -10,6 +10,10 @@ public enum ServingError: Error, Hashable, Sendable, CustomStringConvertible {
     case tooManyExpertRanks(ep: Int, experts: Int, redundant: Int)
     /// A measured expert load for a different number of experts.
     case expertLoadMismatch(counts: Int, experts: Int)
+    /// A measured expert load whose selections per token are not the model's `k`.
+    case expertLoadSelections(perToken: Double, topK: Int)
+    /// An expert setting for a model without routed experts.
+    case notMixtureOfExperts(model: String, setting: String)
     /// Traffic must leave the scale-up domain but the accelerator has no scale-out link.
     case noScaleOut(accelerator: String, devices: Int, domain: Int)
     /// The model's estimates were refused.
@@ -25,6 +29,10 @@ public enum ServingError: Error, Hashable, Sendable, CustomStringConvertible {
             return "expert parallel size \(ep) is larger than the \(experts) routed experts plus \(redundant) redundant ones"
         case .expertLoadMismatch(let counts, let experts):
             return "the expert load has \(counts) experts but the model has \(experts)"
+        case .expertLoadSelections(let perToken, let topK):
+            return "the expert load has \(perToken) selections per token (its counts over its tokens) but the model routes each token to \(topK) experts"
+        case .notMixtureOfExperts(let model, let setting):
+            return "model '\(model)' has no routed experts, so \(setting) does not apply"
         case .noScaleOut(let accelerator, let devices, let domain):
             return "accelerator '\(accelerator)' has no scale-out link, so \(devices) devices cannot go beyond its scale-up domain of \(domain)"
         case .estimation(let e):

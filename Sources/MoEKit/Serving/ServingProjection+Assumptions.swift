@@ -50,7 +50,7 @@ extension ServingProjection {
         add("usable_memory", number(eta.usableMemory), source("efficiency.usable_memory"))
         add("term_time", "max(FLOPs / (peak × efficiency), bytes / (HBM bandwidth × memory efficiency)) + kernels × launch cost",
             "per layer: attention core, attention projections, dense FFN or shared experts + router, routed experts on the busiest rank")
-        add("communication", "decode: DeepEP low-latency (a token sent to each rank of its experts once); prefill: DeepEP normal (once per remote scale-up domain, then forwarded)",
+        add("communication", "decode: DeepEP low-latency (a token sent once to each of its experts on other ranks); prefill: DeepEP normal (once per remote scale-up domain, then forwarded)",
             "dispatch in \(steps.dispatchBytesPerElement == 2 ? "BF16" : "FP8 with a scale per 128"), combine in BF16; each call latency + bytes / (link bandwidth × efficiency); the busiest rank's share scales the bytes; TP: two ring all-reduces per layer")
         add("overlap", d.overlap ? "two micro-batches, used when faster" : "off",
             "with overlap each layer takes max(compute, communication) per micro-batch, weights read once per micro-batch")

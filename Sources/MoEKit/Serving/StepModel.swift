@@ -98,7 +98,8 @@ struct StepModel: Sendable {
             layout = nil
         }
         let domain = a.scaleUp.domainSize
-        let leavesDomain = (layout != nil && d.expertParallel > domain) || d.tensorParallel > domain
+        // Without a scale-out link a replica cannot span more devices than one scale-up domain.
+        let leavesDomain = d.devices > domain
         if leavesDomain && a.scaleOut.bandwidth <= 0 {
             throw .noScaleOut(accelerator: a.name, devices: d.devices, domain: domain)
         }
@@ -189,8 +190,8 @@ struct StepModel: Sendable {
 
     /// EP dispatch then combine for `tokens` tokens leaving (or, on the busiest rank, arriving at)
     /// one device. Decode uses DeepEP's low-latency kernels (each token sent straight to each
-    /// rank of its experts); prefill its normal kernels (once per remote scale-up domain over
-    /// the scale-out network, then forwarded inside it).
+    /// of its experts, one copy per expert); prefill its normal kernels (once per remote rank,
+    /// and across the scale-out network once per remote scale-up domain, then forwarded).
     func expertParallelTime(tokens: Double, hidden h: Double, phase: Phase, layout: ExpertParallelLayout) -> Double {
         guard layout.ranks > 1 else { return 0 }
         let up = accelerator.scaleUp, out = accelerator.scaleOut, eta = accelerator.efficiency
@@ -198,7 +199,7 @@ struct StepModel: Sendable {
         var upCopies: Double, outCopies: Double
         switch phase {
         case .decode:
-            (upCopies, outCopies) = layout.remoteRanks(domain: domain)
+            (upCopies, outCopies) = layout.remoteExpertCopies(domain: domain)
         case .prefill:
             upCopies = layout.remoteRanksPerToken
             outCopies = layout.remoteDomains(domain: domain)

@@ -357,11 +357,11 @@ struct AcceleratorFileTests {
 
     @Test func efficiencyOutOfRange() throws {
         #expect(throws: AcceleratorError.invalidValue(file: "x.json", field: "efficiency.memory", value: "1.5",
-                                                      reason: "must be in (0, 1]")) {
+                                                      reason: "must be in [0.001, 1]")) {
             try load(setting(sampleDocument(), "efficiency.memory", 1.5))
         }
         #expect(throws: AcceleratorError.invalidValue(file: "x.json", field: "efficiency.compute.fp8", value: "0",
-                                                      reason: "must be in (0, 1]")) {
+                                                      reason: "must be in [0.001, 1]")) {
             try load(setting(sampleDocument(), "efficiency.compute.fp8", 0))
         }
         #expect(throws: AcceleratorError.invalidValue(file: "x.json", field: "efficiency.compute", value: "{}",
@@ -468,7 +468,7 @@ struct AcceleratorOverrideTests {
         #expect(throws: AcceleratorError.invalidOverride(field: "price_per_hour", value: -1, reason: "must not be negative")) {
             try h100.applying(AcceleratorOverrides(pricePerHour: -1))
         }
-        #expect(throws: AcceleratorError.invalidOverride(field: "efficiency.memory", value: 1.5, reason: "must be in (0, 1]")) {
+        #expect(throws: AcceleratorError.invalidOverride(field: "efficiency.memory", value: 1.5, reason: "must be in [0.001, 1]")) {
             try h100.applying(AcceleratorOverrides(memoryEfficiency: 1.5))
         }
         #expect(throws: AcceleratorError.invalidOverride(field: "scale_up.domain_size", value: 0,
@@ -483,7 +483,7 @@ struct AcceleratorOverrideTests {
             try h100.applying(AcceleratorOverrides(peakFlops: [.fp8: .infinity]))
         }
         #expect(throws: AcceleratorError.self) { try h100.applying(AcceleratorOverrides(scaleUpLatency: .nan)) }
-        #expect(throws: AcceleratorError.invalidOverride(field: "efficiency.compute.bf16", value: 0, reason: "must be in (0, 1]")) {
+        #expect(throws: AcceleratorError.invalidOverride(field: "efficiency.compute.bf16", value: 0, reason: "must be in [0.001, 1]")) {
             try h100.applying(AcceleratorOverrides(computeEfficiency: [.bf16: 0]))
         }
         #expect(AcceleratorError.invalidOverride(field: "price_per_hour", value: -1, reason: "must not be negative").description

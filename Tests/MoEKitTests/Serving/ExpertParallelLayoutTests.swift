@@ -11,9 +11,10 @@ import Testing
         // C(6, 2) / C(8, 2) = 15/28: a token misses a rank of two experts.
         #expect(abs(layout.missProbability(expertsInSet: 2) - 15.0 / 28) < 1e-15)
         #expect(abs(layout.remoteRanksPerToken - 3 * 13.0 / 28) < 1e-15)
-        let split = layout.remoteRanks(domain: 2)
-        #expect(abs(split.inside - 13.0 / 28) < 1e-15)
-        #expect(abs(split.outside - 2 * 13.0 / 28) < 1e-15)
+        // One copy per expert: of k = 2 experts, 2·1/4 are on the other rank of a 2-rank domain
+        // and 2·2/4 outside it.
+        let split = layout.remoteExpertCopies(domain: 2)
+        #expect(split.inside == 0.5 && split.outside == 1.0)
         // Two domains of four experts: a token misses the other with probability C(4,2)/C(8,2) = 6/28.
         #expect(abs(layout.remoteDomains(domain: 2) - 22.0 / 28) < 1e-15)
     }

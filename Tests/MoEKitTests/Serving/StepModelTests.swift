@@ -98,8 +98,9 @@ enum Toy {
         let p = try ServingProjection(model: Toy.model(), accelerator: Toy.device(), deployment: Toy.deployment(devices: 2))
         let t = 4.0
         let x = try p.decode(batchPerDevice: Int(t))
-        // Two ranks of two experts: a token misses the other rank with probability C(2,2)/C(4,2) = 1/6.
-        let copies = 5.0 / 6.0
+        // Two ranks of two experts: of a token's k = 2 experts, on average 2·1/2 = 1 is on the
+        // other rank, and the low-latency kernels send one copy per expert.
+        let copies = 1.0
         // Busiest rank: 2t·k/2 = 2t slots plus √(2 ln 2 · 2t); traffic scales by that over the mean.
         let mean = 2 * t * 2 / 2
         let imbalance = (mean + (2 * log(2.0) * mean).squareRoot()) / mean
@@ -166,11 +167,33 @@ enum Toy {
         #expect(refused { $0.prefillChunk = 0 })
         #expect(refused { $0.expertLoad = .zipf(skew: -1) })
         #expect(!refused { $0.redundantExperts = 4; $0.devices = 8; $0.expertParallel = 8 })
+        // A measured load must select k = 2 experts per token: counts summing to 1 per token are refused.
+        #expect(refused { $0.expertLoad = .measured(try! ExpertLoad.measured(selectionCounts: [1, 1, 1, 1], tokens: 4)) })
+        #expect(!refused { $0.expertLoad = .measured(try! ExpertLoad.measured(selectionCounts: [4, 2, 1, 1], tokens: 4)) })
+        // A dense model has no experts to replicate or skew.
+        var dense = model
+        dense.feedForward = FeedForwardSpec(hiddenSize: 64, denseIntermediateSize: 128, moe: nil, layerKinds: [.dense, .dense])
+        var d = Toy.deployment()
+        d.redundantExperts = 1
+        #expect(throws: ServingError.notMixtureOfExperts(model: "toy", setting: "redundant experts")) {
+            _ = try ServingProjection(model: dense, accelerator: device, deployment: d)
+        }
+        d.redundantExperts = 0
+        d.expertLoad = .zipf(skew: 1)
+        #expect(throws: ServingError.notMixtureOfExperts(model: "toy", setting: "an expert load")) {
+            _ = try ServingProjection(model: dense, accelerator: device, deployment: d)
+        }
         var noNetwork = device
         noNetwork.scaleOut.bandwidth = 0
         noNetwork.scaleUp.domainSize = 1
         #expect(throws: ServingError.self) {
             _ = try ServingProjection(model: model, accelerator: noNetwork, deployment: Toy.deployment(devices: 2))
+        }
+        // Without a scale-out link, even devices that exchange nothing cannot leave the domain.
+        var oneGroup = Toy.deployment(devices: 2)
+        oneGroup.expertParallel = 1
+        #expect(throws: ServingError.noScaleOut(accelerator: "toy", devices: 2, domain: 1)) {
+            _ = try ServingProjection(model: model, accelerator: noNetwork, deployment: oneGroup)
         }
     }
 }
