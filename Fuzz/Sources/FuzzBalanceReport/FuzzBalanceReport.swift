@@ -1,20 +1,34 @@
 //===--- FuzzBalanceReport.swift - libFuzzer target: balance reports ------===//
 //
-// Reads the input as a `moebench balance --format json` report. Either reading throws an
-// `ExpertLoadError`, or the load it returns has one probability in [0, 1] per count and
-// gives a finite expected number of distinct experts between 0 and E.
+// Reads the input as a `moebench balance --format json` report, through the public entry
+// point that `moebench serve --expert-load` uses: the input is written to a file first (one
+// per process, under /dev/shm when there is one). Either reading throws an
+// `ExpertLoadError`, or the load it returns has one probability in [0, 1] per count and gives
+// a finite expected number of distinct experts between 0 and E.
 //
 //===----------------------------------------------------------------------===//
 
 import Foundation
-@testable import MoEKit
+import MoEKit
+
+/// The file each input is written to.
+let reportFile: URL = {
+    let shm = URL(fileURLWithPath: "/dev/shm")
+    let dir = FileManager.default.isWritableFile(atPath: shm.path) ? shm : FileManager.default.temporaryDirectory
+    atexit { try? FileManager.default.removeItem(at: reportFile) }
+    return dir.appendingPathComponent("moekit-fuzz-balance-\(getpid()).json")
+}()
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzBalanceReport(_ data: UnsafeRawPointer?, _ count: Int) -> CInt {
-    let json = Data(UnsafeRawBufferPointer(start: data, count: count))
+    do {
+        try Data(UnsafeRawBufferPointer(start: data, count: count)).write(to: reportFile)
+    } catch {
+        fatalError("cannot write \(reportFile.path): \(error)")
+    }
     let load: ExpertLoad
     do {
-        load = try ExpertLoad.measured(balanceReportJSON: json, path: "fuzz.json")
+        load = try ExpertLoad.measured(balanceReport: reportFile)
     } catch {
         _ = error.description
         return 0
