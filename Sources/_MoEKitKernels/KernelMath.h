@@ -28,6 +28,22 @@
 #define MOEKIT_DISPATCH
 #endif
 
+// Under a sanitizer, no clones: the ifunc resolvers that `target_clones` emits run while
+// the dynamic loader relocates the library, before the sanitizer runtime is initialised,
+// and an instrumented resolver crashes there (every TSan binary segfaulted at load).
+// Sanitized builds therefore run the plain portable code.
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+#define MOEKIT_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
+#define MOEKIT_SANITIZED 1
+#endif
+#endif
+#if defined(MOEKIT_SANITIZED)
+#undef MOEKIT_DISPATCH
+#define MOEKIT_DISPATCH
+#endif
+
 typedef float moekit_f32x16 __attribute__((ext_vector_type(16)));
 typedef _Bool moekit_b16 __attribute__((ext_vector_type(16)));
 typedef int32_t moekit_i32x16 __attribute__((ext_vector_type(16)));

@@ -9,6 +9,12 @@ protocol StageClock {
 
 /// A clock that records nothing: the plain forward pass.
 struct NoStageClock: StageClock {
+    /// Never read. It keeps the type from being empty: for an `inout` argument of an empty
+    /// type Swift 6.3 passes no real address, and under ThreadSanitizer the generic callee's
+    /// access check reads shadow memory for that garbage pointer and crashes (a toolchain bug;
+    /// it made `forward` SEGV in the TSan test run).
+    private var unused: UInt8 = 0
+
     @inline(__always) mutating func finished(_ stage: MoELayer.Stage) {}
 }
 

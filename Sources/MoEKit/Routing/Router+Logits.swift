@@ -15,7 +15,8 @@ extension Router {
     /// - Throws: ``RoutingError/raggedBuffer(buffer:count:rowLength:)`` or
     ///   ``RoutingError/bufferSizeMismatch(buffer:expected:actual:)`` for buffers of the wrong
     ///   size, ``RoutingError/nonFiniteLogit(token:expert:value:)`` for a NaN or infinite
-    ///   logit. After an error the output buffers hold unspecified values.
+    ///   logit, ``RoutingError/nonFiniteWeights(token:)`` when finite logits give a token
+    ///   weights that are not finite. After an error the output buffers hold unspecified values.
     /// - Complexity: O(*T* · *E*) time; O(*E*) scratch per thread, allocated once per call.
     public func route(
         logits: UnsafeBufferPointer<Float>,
@@ -55,7 +56,7 @@ extension Router {
         }
         if let t = badToken {
             let row = UnsafeBufferPointer(start: x + t * experts, count: experts)
-            let e = row.firstIndex(where: { !$0.isFinite }) ?? 0
+            guard let e = row.firstIndex(where: { !$0.isFinite }) else { throw .nonFiniteWeights(token: t) }
             throw .nonFiniteLogit(token: t, expert: e, value: row[e])
         }
     }
@@ -110,7 +111,7 @@ extension Router {
     }
 
     /// Routes rows `rows` with one scratch allocation; returns the first row holding a
-    /// non-finite logit, or `nil`.
+    /// non-finite logit or getting a non-finite weight, or `nil`.
     func routeRows(
         _ rows: Range<Int>,
         logits: UnsafePointer<Float>,
@@ -230,6 +231,9 @@ extension Router {
                     }
                 }
                 Self.scale(w, count: k, by: config.scalingFactor)
+                // Finite logits can still give 0/0 (every chosen score underflowed to 0 and no
+                // epsilon) or overflow (a large scaling factor): an error, never a NaN weight.
+                for j in 0..<k where !w[j].isFinite { return t }
             }
             return nil
         }

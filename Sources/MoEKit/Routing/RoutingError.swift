@@ -22,6 +22,9 @@ public enum RoutingError: Error, Equatable, Sendable, CustomStringConvertible {
     case raggedBuffer(buffer: String, count: Int, rowLength: Int)
     /// A logit is NaN or infinite.
     case nonFiniteLogit(token: Int, expert: Int, value: Float)
+    /// Finite logits gave a token a NaN or infinite weight: its chosen scores sum to 0 with no
+    /// normalization epsilon, or the scaling factor overflows them.
+    case nonFiniteWeights(token: Int)
     /// A correction-bias entry is NaN or infinite.
     case nonFiniteBias(expert: Int, value: Float)
     /// A hidden-state or gate-weight value is NaN or infinite.
@@ -56,6 +59,8 @@ public enum RoutingError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(name) holds \(count) values, not a whole number of rows of \(row)"
         case .nonFiniteLogit(let t, let e, let v):
             return "logit of token \(t), expert \(e) is \(v); logits must be finite"
+        case .nonFiniteWeights(let t):
+            return "routing weights of token \(t) are not finite: its chosen scores sum to 0 with no normalization epsilon, or the scaling factor overflows them"
         case .nonFiniteBias(let e, let v):
             return "correction bias of expert \(e) is \(v); the bias must be finite"
         case .nonFiniteInput(let name, let i, let v):
