@@ -117,8 +117,9 @@ public struct Deployment: Hashable, Sendable {
         guard expertParallel >= 1, devices % expertParallel == 0 else {
             throw .notDivisible(field: "expert parallel", value: expertParallel, devices: devices)
         }
-        guard redundantExperts >= 0, redundantExperts <= RouterConfiguration.maximumExperts else {
-            throw .outOfRange(field: "redundant experts", value: "\(redundantExperts)", expected: "0...\(RouterConfiguration.maximumExperts)")
+        // The upper bound depends on the model's experts (checked with them below).
+        guard redundantExperts >= 0 else {
+            throw .outOfRange(field: "redundant experts", value: "\(redundantExperts)", expected: "0...\(Self.maximumRedundancy) × the routed experts")
         }
         if let moe = model.feedForward.moe {
             let most = Swift.min(Self.maximumRedundancy * moe.routedExperts, RouterConfiguration.maximumExperts - moe.routedExperts)

@@ -150,16 +150,13 @@ public struct ServingProjection: Sendable {
             let split = steps.decodeStep(sequences: b, overlap: true)
             if split.total < plain.total { step = split; overlapped = true }
         }
-        let q = 1 + Double(deployment.speculation?.draftTokens ?? 0)
         return DecodeProjection(batchPerDevice: batch, stepTime: step.total, tokensPerStep: tokensPerStep,
-                                breakdown: step, overlapped: overlapped,
-                                memory: steps.memory(.decode(sequences: b, queries: q)))
+                                breakdown: step, overlapped: overlapped, memory: decodeMemory(batch))
     }
 
     /// Memory of one device decoding `batch` sequences.
     func decodeMemory(_ batch: Int) -> MemoryFootprint {
-        let q = 1 + Double(deployment.speculation?.draftTokens ?? 0)
-        return steps.memory(.decode(sequences: Double(batch), queries: q))
+        steps.memory(steps.decode(sequences: Double(batch)))
     }
 
     /// The largest decode batch per device that fits in memory, up to `limit` (0 when one

@@ -53,6 +53,13 @@ struct StepModel: Sendable {
     let denseRate: Double, expertRate: Double, attentionRate: Double, memoryRate: Double
     let denseBytes: Double, expertBytes: Double
     let dispatchBytesPerElement: Double
+    /// Each main layer's attention kind, FFN kind and the index of its (kind, FFN) pair among
+    /// the distinct pairs, worked out once: a step evaluates each distinct layer once.
+    let layerPlan: [(kind: AttentionLayerKind, ffn: FeedForwardSpec.LayerKind, pair: Int)]
+    /// Distinct (attention kind, FFN kind) pairs.
+    let distinctLayers: Int
+    /// Tokens a decoding sequence feeds each step: 1 + draft tokens.
+    let queriesPerSequence: Double
 
     init(model: ModelSpec, accelerator: Accelerator, deployment d: Deployment) throws(ServingError) {
         self.model = model
@@ -75,6 +82,15 @@ struct StepModel: Sendable {
         }
         decodeAttention = decode
         prefillAttention = prefill
+        var pairs: [String: Int] = [:]
+        layerPlan = zip(attention.layerKinds, model.feedForward.layerKinds).map { kind, ffn in
+            let key = "\(kind)/\(ffn.rawValue)"
+            let pair = pairs[key] ?? pairs.count
+            pairs[key] = pair
+            return (kind, ffn, pair)
+        }
+        distinctLayers = pairs.count
+        queriesPerSequence = 1 + Double(d.speculation?.draftTokens ?? 0)
         let tp = Double(d.tensorParallel)
         kvReplication = tp / Double(Swift.min(d.tensorParallel, Self.kvShards(attention)))
 
@@ -240,18 +256,14 @@ struct StepModel: Sendable {
     /// Every main layer for `phase`: with overlap, two micro-batches of half the tokens, each
     /// layer taking `max(compute, communication)` of one micro-batch per micro-batch.
     func layers(_ phase: Phase, overlap: Bool) -> StepBreakdown {
-        let kinds = attention.layerKinds, ffn = model.feedForward.layerKinds
-        var cache: [Int: LayerTime] = [:]
+        var cache = [LayerTime?](repeating: nil, count: distinctLayers)
         var total = StepBreakdown()
         let p = overlap ? phase.halved() : phase
-        let kindIndex = attention.layerKindCounts.map(\.kind)
-        for i in kinds.indices {
-            let k = kindIndex.firstIndex(of: kinds[i]) ?? 0
-            let key = k * 2 + (ffn[i] == .moe ? 1 : 0)
+        for layer in layerPlan {
             let time: LayerTime
-            if let cached = cache[key] { time = cached } else {
-                time = layer(kinds[i], ffn[i], p)
-                cache[key] = time
+            if let cached = cache[layer.pair] { time = cached } else {
+                time = self.layer(layer.kind, layer.ffn, p)
+                cache[layer.pair] = time
             }
             var parts = time.parts
             if overlap {
@@ -265,12 +277,14 @@ struct StepModel: Sendable {
         return total
     }
 
+    /// The decode phase of `sequences` sequences per device, each feeding 1 + draft tokens.
+    func decode(sequences: Double) -> Phase { .decode(sequences: sequences, queries: queriesPerSequence) }
+
     /// One decode step of `sequences` sequences per device: main layers, head, and the draft
     /// module run once per draft token (one MoE layer and the head, on one token per sequence).
     func decodeStep(sequences b: Double, overlap: Bool) -> StepBreakdown {
-        let drafts = Double(deployment.speculation?.draftTokens ?? 0)
-        let q = 1 + drafts
-        var step = layers(.decode(sequences: b, queries: q), overlap: overlap)
+        let q = queriesPerSequence, drafts = q - 1
+        var step = layers(decode(sequences: b), overlap: overlap)
         step.other += head(tokens: b * q) + embedding(tokens: b * q)
         if drafts > 0 {
             let ffn: FeedForwardSpec.LayerKind = model.feedForward.moe == nil ? .dense : .moe

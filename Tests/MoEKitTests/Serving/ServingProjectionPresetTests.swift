@@ -326,7 +326,7 @@ struct ServingProjectionPresetTests {
         }
         #expect(throws: ServingError.self) { try Self.deepSeekV3 { $0.cacheHitRate = -0.1 } }
         #expect(throws: ServingError.self) { try Self.deepSeekV3 { $0.cacheHitRate = .nan } }
-        #expect(throws: ServingError.outOfRange(field: "redundant experts", value: "-1", expected: "0...16777216")) {
+        #expect(throws: ServingError.outOfRange(field: "redundant experts", value: "-1", expected: "0...16 × the routed experts")) {
             try Self.deepSeekV3 { $0.redundantExperts = -1 }
         }
         #expect(throws: ServingError.self) { try Self.deepSeekV3 { $0.context = 0 } }
