@@ -125,9 +125,9 @@ extension MoEBench {
                 throw NPYError.shapeMismatch(path: path, expected: "[T, k]", actual: array.shape)
             }
             let k = array.shape[1]
-            let presetConfig = try router.preset.map { try RouterConfiguration.preset(named: $0) }
+            let presetConfig = try router.modelRouter()?.router
             guard let experts = router.experts ?? presetConfig?.experts else {
-                throw UsageError("--indices needs the number of experts: give --experts E or --preset NAME")
+                throw UsageError("--indices needs the number of experts: give --experts E, --preset NAME or --config config.json")
             }
             if let topK = router.topK, topK != k {
                 throw UsageError("--topk \(topK) does not match the \(k) experts per token in \(path)")
@@ -140,7 +140,7 @@ extension MoEBench {
             var config = presetConfig ?? RouterConfiguration(experts: experts, topK: k, scoring: router.scoring ?? .softmax)
             config.experts = experts
             config.topK = k
-            return BalanceRun(router: config, preset: router.preset, input: .indices(path: path),
+            return BalanceRun(router: config, preset: router.preset ?? router.configFile, input: .indices(path: path),
                               load: load, tokensPerBatch: array.shape[0], biasRate: nil, finalBias: nil, placementName: placement.rawValue)
         }
 
@@ -186,11 +186,12 @@ extension MoEBench {
         // MARK: Helpers
 
         private func routerConfiguration(experts: Int?, hasBias: Bool?) throws -> RouterConfiguration {
-            if let experts, router.preset == nil, router.scoring == nil, router.experts == nil,
-               experts != RouterConfiguration.kimiK2.experts {
-                throw UsageError("the input has \(experts) experts but the default router kimi-k2 has \(RouterConfiguration.kimiK2.experts); choose a router with --preset or --scoring and --topk")
+            let kimi = try RouterConfiguration.kimiK2
+            if let experts, router.preset == nil, router.configFile == nil, router.scoring == nil, router.experts == nil,
+               experts != kimi.experts {
+                throw UsageError("the input has \(experts) experts but the default router kimi-k2 has \(kimi.experts); choose a router with --preset, --config or --scoring and --topk")
             }
-            return try router.configuration(fallback: .kimiK2, experts: experts, hasBias: hasBias)
+            return try router.configuration(fallback: kimi, experts: experts, hasBias: hasBias)
         }
 
         private func readBias(experts: Int) throws -> [Float]? {
@@ -211,7 +212,7 @@ extension MoEBench {
         }
 
         private func presetName(_ config: RouterConfiguration) -> String? {
-            router.preset ?? (config == .kimiK2 ? "kimi-k2" : nil)
+            router.preset ?? router.configFile ?? (config == (try? RouterConfiguration.kimiK2) ? "kimi-k2" : nil)
         }
     }
 }

@@ -17,9 +17,9 @@ extension MoEBench {
 
         @OptionGroup var router: RouterOptions
 
-        @Option(parsing: .unconditional, help: "Hidden size d of the router GEMM, 1...131072.",
+        @Option(parsing: .unconditional, help: "Hidden size d of the router GEMM, 1...131072 (default: the model's).",
                 transform: wholeNumber(in: 1...Bounds.hidden))
-        var hidden = 7168
+        var hidden: Int?
 
         @Option(parsing: .unconditional, help: "Comma-separated tokens per batch, each 1...16777216 (4k = 4096).",
                 transform: parseTokenList)
@@ -35,7 +35,10 @@ extension MoEBench {
         func run() throws {
             try measurement.check()
             let (repetitions, threads, seed, format) = (measurement.repetitions, measurement.threads, measurement.seed, measurement.format)
-            let config = try router.configuration(fallback: .kimiK2)
+            // Hidden size, experts and k from the model (--model/--preset, --config; kimi-k2 by default).
+            let model = try router.model(default: Self.defaultModel)
+            let config = try router.configuration(fallback: model?.router)
+            guard let hidden = hidden ?? model?.hiddenSize else { throw UsageError("--hidden is required for a dense model") }
             let accelerators = try hardware.accelerators(default: Self.projectionAccelerators)
             let bytes = RoutingBenchmark.bufferBytes(configuration: config, hiddenSize: hidden,
                                                      largestBatch: tokens.max() ?? 0)
@@ -57,7 +60,7 @@ extension MoEBench {
             let projection = try BenchProjection(config: config, hidden: hidden, accelerators: accelerators,
                                                  results: results, peak: peak)
             let report = BenchReport(
-                config: config, preset: router.preset ?? (isDefaultPreset(config) ? "kimi-k2" : nil),
+                config: config, preset: router.preset ?? router.configFile ?? (isDefaultPreset(config) ? Self.defaultModel : nil),
                 hidden: hidden, threads: threads, repetitions: repetitions, peak: peak, results: results,
                 projection: projection)
             switch format {
@@ -68,8 +71,11 @@ extension MoEBench {
         }
 
         private func isDefaultPreset(_ config: RouterConfiguration) -> Bool {
-            config == .kimiK2
+            config == (try? RouterConfiguration.kimiK2)
         }
+
+        /// The model measured without --model, --preset or --config.
+        static let defaultModel = "kimi-k2"
 
         /// The most buffer memory a run may ask for (the machines here have 24 GiB).
         static let bufferLimit = 16 << 30

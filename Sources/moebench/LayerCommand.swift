@@ -57,12 +57,9 @@ extension MoEBench {
         func run() throws {
             try measurement.check()
             let (repetitions, threads, seed, format) = (measurement.repetitions, measurement.threads, measurement.seed, measurement.format)
-            let presetName = router.preset ?? "kimi-k2"
-            let config = try router.configuration(fallback: .kimiK2)
-            guard let modelName = MoELayerShape.modelPresetOfRouterPreset[presetName.lowercased()] else {
-                throw UsageError("no model sizes for preset '\(presetName)'")
-            }
-            var shape = try MoELayerShape(model: ModelSpec.preset(named: modelName))
+            guard let model = try router.model(default: "kimi-k2") else { throw UsageError("choose a model with --model NAME or --config config.json") }
+            let config = try router.configuration(fallback: model.router)
+            var shape = try MoELayerShape(model: model)
             shape.experts = config.experts
             shape.topK = config.topK
             if let hidden { shape.hiddenSize = hidden }
@@ -94,7 +91,7 @@ extension MoEBench {
             }
             progress.clear()
 
-            let report = LayerReport(preset: presetName, config: config, shape: shape, options: options,
+            let report = LayerReport(preset: router.preset ?? router.configFile ?? "kimi-k2", config: config, shape: shape, options: options,
                                      memory: benchmark.memory,
                                      threads: threads, repetitions: repetitions, peak: peak, results: results)
             switch format {

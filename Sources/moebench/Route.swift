@@ -14,7 +14,10 @@ extension MoEBench {
                 the logits as gpt-oss's router bias). --bias B.npy (float32 [E]) is a \
                 selection-only correction bias (DeepSeek-V3, Kimi K2, V4). Output: \
                 --out-indices (int32 [T, k]) and --out-weights (float32 [T, k]), written only \
-                when everything succeeded; without them the result is printed.
+                when everything succeeded; without them the result is printed. The router: \
+                --preset/--model NAME (a model preset or router alias), --config config.json \
+                (the router its keys describe), or --scoring with --topk; the other router \
+                flags override it.
                 """)
 
         @Option(help: ArgumentHelp("Router logits, float32 [T, E].", valueName: "L.npy"))

@@ -1,6 +1,7 @@
 //===--- RouterOptions.swift - Router flags shared by bench and route -----===//
 
 import ArgumentParser
+import Foundation
 import MoEKit
 
 extension RouterConfiguration.Scoring: ExpressibleByArgument {}
@@ -8,9 +9,13 @@ extension RouterConfiguration.GroupScore: ExpressibleByArgument {}
 extension RouterConfiguration.Weighting: ExpressibleByArgument {}
 
 struct RouterOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Router of a real model: \(RouterConfiguration.presetNames.joined(separator: ", ")).",
+    @Option(name: [.customLong("preset"), .customLong("model")],
+            help: ArgumentHelp("The router (and sizes) of a model preset: \(RouterConfiguration.presetNames.joined(separator: ", ")), or any model from `moebench models`.",
                                valueName: "name"))
     var preset: String?
+
+    @Option(name: .customLong("config"), help: ArgumentHelp("The router (and sizes) of the model in a Hugging Face config.json.", valueName: "config.json"))
+    var configFile: String?
 
     @Option(parsing: .unconditional, help: "Number of routed experts E, 1...16777216 (overrides the preset).",
             transform: wholeNumber(in: 1...Bounds.experts))
@@ -42,32 +47,57 @@ struct RouterOptions: ParsableArguments {
             transform: finiteFloat("in 0...1e6", { (0...1e6).contains($0) }))
     var scale: Float?
 
-    @Option(help: "Weights: chosen (the chosen scores) or softmax-chosen (softmax over the chosen, gpt-oss).")
+    @Option(help: "Weights: chosen (the chosen scores), softmax-chosen (softmax over the chosen, gpt-oss) or sigmoid-chosen (sigmoid of the chosen, Llama 4).")
     var weights: RouterConfiguration.Weighting?
 
-    /// Warns on stderr (one line) when the router comes from a preset whose model selects with
-    /// a correction bias (`e_score_correction_bias`: DeepSeek-V3, Kimi K2, V4) but no bias is
-    /// given, so routing uses a zero bias. `defaultPreset` names the preset used without
-    /// `--preset` and `--scoring`, if any.
+    /// Warns on stderr (one line) when the router comes from a model (preset or config.json)
+    /// that selects with a correction bias (`e_score_correction_bias`: DeepSeek-V3, Kimi K2, V4,
+    /// GLM, MiniMax) but no bias is given, so routing uses a zero bias. `defaultPreset` names
+    /// the preset used without `--preset`, `--config` and `--scoring`, if any.
     func warnIfBiasMissing(hasBias: Bool, defaultPreset: String? = nil) {
-        guard !hasBias, let name = preset ?? (scoring == nil ? defaultPreset : nil),
-              let config = try? RouterConfiguration.preset(named: name), config.usesCorrectionBias else { return }
-        warn("preset \(name) selects experts with a correction bias (e_score_correction_bias) but no --bias B.npy was given; routing with a zero bias")
+        guard !hasBias, let (name, config) = try? modelRouter(default: scoring == nil ? defaultPreset : nil),
+              config.usesCorrectionBias else { return }
+        warn("\(name) selects experts with a correction bias (e_score_correction_bias) but no --bias B.npy was given; routing with a zero bias")
     }
 
-    /// The configuration these flags describe, starting from `--preset` or `fallback`.
+    /// The model named by `--config`, `--preset`/`--model` or `defaultPreset` (`nil` when none
+    /// is).
+    func model(default defaultPreset: String? = nil) throws -> ModelSpec? {
+        if preset != nil && configFile != nil { throw UsageError("--config cannot be combined with --preset/--model") }
+        if let configFile {
+            let url = URL(fileURLWithPath: configFile)
+            return try ModelSpec(configFile: url, name: url.deletingPathExtension().lastPathComponent)
+        }
+        guard let name = preset ?? defaultPreset else { return nil }
+        guard let model = RouterConfiguration.modelPresetName(forRouter: name) else {
+            _ = try RouterConfiguration.preset(named: name)  // throws unknownPreset with a suggestion
+            return nil
+        }
+        return try ModelSpec.preset(named: model)
+    }
+
+    /// The router of ``model(default:)`` and a label for it (preset name or config path).
+    func modelRouter(default defaultPreset: String? = nil) throws -> (label: String, router: RouterConfiguration)? {
+        guard let spec = try model(default: defaultPreset) else { return nil }
+        let label = configFile ?? preset ?? defaultPreset ?? spec.name
+        guard let router = spec.router else { throw RoutingError.noRouter(model: label, reason: "a dense model has no router") }
+        return (label, router)
+    }
+
+    /// The configuration these flags describe, starting from `--config`, `--preset`/`--model`,
+    /// or `fallback`.
     func configuration(fallback: RouterConfiguration?, experts inferred: Int? = nil,
                        hasBias: Bool? = nil) throws -> RouterConfiguration {
         var config: RouterConfiguration
-        if let preset {
-            config = try RouterConfiguration.preset(named: preset)
+        if let (_, router) = try modelRouter() {
+            config = router
         } else if let fallback {
             config = fallback
         } else {
             guard let scoring else {
-                throw UsageError("choose a router with --preset NAME or --scoring (softmax|sigmoid|sqrtsoftplus|logits)")
+                throw UsageError("choose a router with --preset NAME, --config config.json or --scoring (softmax|sigmoid|sqrtsoftplus|logits)")
             }
-            guard let topK else { throw UsageError("--topk is required without --preset") }
+            guard let topK else { throw UsageError("--topk is required without --preset or --config") }
             // Raw logits are weighted by a softmax over the chosen ones (gpt-oss), never renormalised.
             config = RouterConfiguration(experts: inferred ?? experts ?? 1, topK: topK, scoring: scoring,
                                          usesCorrectionBias: hasBias ?? false,
@@ -77,8 +107,8 @@ struct RouterOptions: ParsableArguments {
             if let experts, experts != inferred {
                 throw UsageError("--experts \(experts) does not match the \(inferred) experts in the input")
             }
-            if let preset, experts == nil, config.experts != inferred {
-                throw UsageError("preset \(preset) has \(config.experts) experts but the input has \(inferred); pass --experts \(inferred) to override")
+            if let preset = preset ?? configFile, experts == nil, config.experts != inferred {
+                throw UsageError("\(preset) has \(config.experts) experts but the input has \(inferred); pass --experts \(inferred) to override")
             }
             config.experts = inferred
         } else if let experts {

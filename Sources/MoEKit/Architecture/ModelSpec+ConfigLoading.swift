@@ -73,7 +73,7 @@ extension ModelSpec {
         if quantization == nil { quantization = try top.nested("quantization_config") }
         switch textType {
         case "deepseek_v2", "deepseek_v3", "kimi_k2", "deepseek_v32":
-            self = try Self.latentModel(reader, sparse: textType == "deepseek_v32", quantization: quantization)
+            self = try Self.latentModel(reader, family: textType, quantization: quantization)
         case "deepseek_v4":
             self = try Self.compressedHybridModel(reader, quantization: quantization)
         case "qwen3_moe", "mixtral", "gpt_oss", "llama":
@@ -119,7 +119,8 @@ extension ModelSpec {
     /// and DeepSeek's `deepseek-ai/DeepSeek-V3:inference/configs/config_671B.json` / `config_236B.json`
     /// and `deepseek-ai/DeepSeek-V3.2-Exp:inference/config_671B_v3.2.json`; the latent cache as in
     /// the DeepSeek-V2 paper (arXiv 2405.04434) §2.1.
-    static func latentModel(_ r: ConfigReader, sparse: Bool, quantization: ConfigReader?) throws(ModelSpecError) -> ModelSpec {
+    static func latentModel(_ r: ConfigReader, family: String, quantization: ConfigReader?) throws(ModelSpecError) -> ModelSpec {
+        let sparse = family == "deepseek_v32"
         let c = try Common(r)
         let queryRank = try r.optionalInt("q_lora_rank")
         if let q = queryRank, q <= 0 {
@@ -151,7 +152,7 @@ extension ModelSpec {
         var kinds = [FeedForwardSpec.LayerKind](repeating: .dense, count: c.layers)
         var moe: MixtureOfExperts?
         if r.has("n_routed_experts") {
-            let (e, k) = try experts(r, expertsKey: "n_routed_experts", topKKey: "num_experts_per_tok")
+            let router = try RouterConfiguration(reading: r, modelType: family)
             let firstDense = try r.int("first_k_dense_replace", default: 0)
             guard firstDense <= c.layers else {
                 throw .contradictoryKeys([r.name("first_k_dense_replace"), r.name("num_hidden_layers")],
@@ -160,13 +161,12 @@ extension ModelSpec {
             let freq = try r.int("moe_layer_freq", default: 1, minimum: 1)
             for i in 0..<c.layers where i >= firstDense && i % freq == 0 { kinds[i] = .moe }
             moe = MixtureOfExperts(
-                routedExperts: e, activeExperts: k, sharedExperts: try r.int("n_shared_experts", default: 0),
-                expertIntermediateSize: try r.positiveInt("moe_intermediate_size"),
-                routerBias: try r.string("topk_method") == "noaux_tc")
+                router: router, sharedExperts: try r.int("n_shared_experts", default: 0),
+                expertIntermediateSize: try r.positiveInt("moe_intermediate_size"))
         }
         let dense = kinds.contains(.dense) ? try r.positiveInt("intermediate_size") : try r.int("intermediate_size", default: 0)
         let weights = try Self.weightPrecision(quantization, expertDType: nil)
-        return ModelSpec(
+        return try ModelSpec(
             name: "", modelType: "", hiddenSize: c.hidden, layerCount: c.layers, vocabularySize: c.vocab,
             tiesWordEmbeddings: c.tied, mtpLayerCount: try r.int("num_nextn_predict_layers", default: 0),
             maxContext: c.maxContext, attention: attention,
@@ -220,20 +220,19 @@ extension ModelSpec {
             indexHeadDim: needsIndexer ? try r.positiveInt("index_head_dim") : try r.int("index_head_dim", default: 0),
             indexTopK: needsIndexer ? try r.positiveInt("index_topk") : try r.int("index_topk", default: 0),
             layerKinds: kinds)
-        let (e, k) = try experts(r, expertsKey: "n_routed_experts", topKKey: "num_experts_per_tok")
+        let router = try RouterConfiguration(reading: r, modelType: "deepseek_v4")
         // Every V4 layer is MoE (the V4 config.json has no first_k_dense_replace).
         let firstDense = try r.int("first_k_dense_replace", default: 0)
         var ffnKinds = [FeedForwardSpec.LayerKind](repeating: .moe, count: c.layers)
         for i in 0..<Swift.min(firstDense, c.layers) { ffnKinds[i] = .dense }
         let moe = MixtureOfExperts(
-            routedExperts: e, activeExperts: k, sharedExperts: try r.int("n_shared_experts", default: 0),
-            expertIntermediateSize: try r.positiveInt("moe_intermediate_size"),
-            routerBias: try r.string("topk_method") == "noaux_tc")
+            router: router, sharedExperts: try r.int("n_shared_experts", default: 0),
+            expertIntermediateSize: try r.positiveInt("moe_intermediate_size"))
         let dense = firstDense > 0 ? try r.positiveInt("intermediate_size") : 0
         let weights = try Self.weightPrecision(quantization, expertDType: try r.string("expert_dtype"))
         // vLLM V4 serving defaults: FP8 KV cache, FP4 indexer cache (vLLM's DeepSeek-V4 blog post,
         // 2026-04-24: `--kv-cache-dtype fp8`, `use_fp4_indexer_cache=True`).
-        return ModelSpec(
+        return try ModelSpec(
             name: "", modelType: "", hiddenSize: c.hidden, layerCount: c.layers, vocabularySize: c.vocab,
             tiesWordEmbeddings: c.tied, mtpLayerCount: mtp, maxContext: c.maxContext,
             hyperConnectionStreams: try r.int("hc_mult", default: 1, minimum: 1),

@@ -35,7 +35,7 @@ extension ModelSpec {
                 let full = try r.int("max_window_layers", default: c.layers)
                 for i in 0..<c.layers where i >= full { attentionKinds[i] = .slidingWindow(w) }
             }
-            let (e, k) = try experts(r, expertsKey: "num_experts", topKKey: "num_experts_per_tok")
+            let router = try RouterConfiguration(reading: r, modelType: family)
             let step = try r.int("decoder_sparse_step", default: 1, minimum: 1)
             let mlpOnly = try r.intArray("mlp_only_layers") ?? []
             for i in mlpOnly {
@@ -45,15 +45,14 @@ extension ModelSpec {
                 }
             }
             for i in 0..<c.layers where mlpOnly.contains(i) || (i + 1) % step != 0 { ffnKinds[i] = .dense }
-            moe = MixtureOfExperts(routedExperts: e, activeExperts: k, sharedExperts: 0,
+            moe = MixtureOfExperts(router: router, sharedExperts: 0,
                                    expertIntermediateSize: try r.positiveInt("moe_intermediate_size"))
         case "mixtral":
             if let w = try r.optionalInt("sliding_window") {
                 guard w > 0 else { throw .invalidValue(key: r.name("sliding_window"), value: "\(w)", reason: "must be positive or null") }
                 attentionKinds = Array(repeating: .slidingWindow(w), count: c.layers)
             }
-            let (e, k) = try experts(r, expertsKey: "num_local_experts", topKKey: "num_experts_per_tok")
-            moe = MixtureOfExperts(routedExperts: e, activeExperts: k, sharedExperts: 0,
+            moe = MixtureOfExperts(router: try RouterConfiguration(reading: r, modelType: family), sharedExperts: 0,
                                    expertIntermediateSize: try r.positiveInt("intermediate_size"))
         case "gpt_oss":
             // Even layers slide over 128 tokens, odd layers attend fully, unless `layer_types`
@@ -77,13 +76,7 @@ extension ModelSpec {
             } else {
                 for i in stride(from: 0, to: c.layers, by: 2) { attentionKinds[i] = .slidingWindow(w) }
             }
-            let k = try r.optionalInt("num_experts_per_tok"), k2 = try r.optionalInt("experts_per_token")
-            if let k, let k2, k != k2 {
-                throw .contradictoryKeys([r.name("num_experts_per_tok"), r.name("experts_per_token")], reason: "\(k) ≠ \(k2)")
-            }
-            let topKKey = k != nil ? "num_experts_per_tok" : "experts_per_token"
-            let (e, topK) = try experts(r, expertsKey: "num_local_experts", topKKey: topKKey)
-            moe = MixtureOfExperts(routedExperts: e, activeExperts: topK, sharedExperts: 0,
+            moe = MixtureOfExperts(router: try RouterConfiguration(reading: r, modelType: family), sharedExperts: 0,
                                    expertIntermediateSize: try r.positiveInt("intermediate_size"),
                                    expertBias: true, routerBias: true)
             bias = try r.bool("attention_bias", default: true)
@@ -95,7 +88,7 @@ extension ModelSpec {
         let attention = GroupedQueryAttention(hiddenSize: c.hidden, queryHeads: c.heads, kvHeads: kvHeads,
                                               headDim: headDim, layerKinds: attentionKinds, hasBias: bias,
                                               hasSinks: sinks, hasQKNorm: family == "qwen3_moe")
-        return ModelSpec(
+        return try ModelSpec(
             name: "", modelType: "", hiddenSize: c.hidden, layerCount: c.layers, vocabularySize: c.vocab,
             tiesWordEmbeddings: c.tied, mtpLayerCount: 0, maxContext: c.maxContext,
             attention: .grouped(attention),

@@ -24,6 +24,8 @@ public enum ModelSpecError: Error, Hashable, Sendable, CustomStringConvertible {
     case contradictoryKeys([String], reason: String)
     /// `model_type` is not one MoEKit models.
     case unsupportedModelType(String, suggestion: String?)
+    /// The parts of a hand-built ``ModelSpec`` disagree or hold an impossible size.
+    case inconsistentSpec(model: String, String)
     /// No preset has this name.
     case unknownPreset(String, suggestion: String?, known: [String])
     /// The bundled preset files could not be found or read.
@@ -63,6 +65,8 @@ public enum ModelSpecError: Error, Hashable, Sendable, CustomStringConvertible {
         case .unsupportedModelType(let type, let suggestion):
             let hint = suggestion.map { "; did you mean '\($0)'?" } ?? ""
             return "unsupported model_type '\(type)'\(hint) (supported: \(Self.supportedModelTypes.joined(separator: ", ")))"
+        case .inconsistentSpec(let model, let reason):
+            return "model '\(model)' is inconsistent: \(reason)"
         case .unknownPreset(let name, let suggestion, let known):
             let hint = suggestion.map { "; did you mean '\($0)'?" } ?? ""
             return "unknown model '\(name)'\(hint) (known: \(known.joined(separator: ", ")))"

@@ -40,14 +40,6 @@ public struct MoELayerShape: Hashable, Sendable {
                   sharedIntermediateSize: moe.sharedIntermediateSize)
     }
 
-    /// The model preset behind each router preset of the same family
-    /// (``RouterConfiguration/presetNames`` → ``ModelSpec/presetNames``).
-    public static let modelPresetOfRouterPreset: [String: String] = [
-        "deepseek-v3": "deepseek-v3", "kimi-k2": "kimi-k2", "deepseek-v2": "deepseek-v2",
-        "deepseek-v4-flash": "deepseek-v4-flash", "deepseek-v4-pro": "deepseek-v4-pro",
-        "qwen3-moe": "qwen3-235b-a22b", "mixtral": "mixtral-8x7b", "gpt-oss": "gpt-oss-120b",
-    ]
-
     /// The largest hidden size or expert width, 2^30: GEMM dimensions (`2I` included) must fit
     /// OpenBLAS's 32-bit integers.
     public static let maximumWidth = 1 << 30

@@ -10,12 +10,22 @@
 ///
 /// Shapes: `h` hidden size, `d_ff` expert width (`moe_intermediate_size`). Every expert is a
 /// SwiGLU block of three `h × d_ff` matrices: `3·h·d_ff` parameters, `6·h·d_ff` FLOPs per token.
-/// The router is one `E × h` matrix: `2·E·h` FLOPs per token.
+/// The router is one `E × h` matrix: `2·E·h` FLOPs per token; what it computes from its
+/// logits is ``router``, read from the model's `config.json`.
 public struct MixtureOfExperts: Hashable, Sendable {
-    /// Routed experts `E`.
-    public var routedExperts: Int
-    /// Routed experts active per token, `k`.
-    public var activeExperts: Int
+    /// The router: what it computes, and the routed experts `E` and `k` (``routedExperts`` and
+    /// ``activeExperts`` are its ``RouterConfiguration/experts`` and ``RouterConfiguration/topK``).
+    public var router: RouterConfiguration
+    /// Routed experts `E` (the router's ``RouterConfiguration/experts``).
+    public var routedExperts: Int {
+        get { router.experts }
+        set { router.experts = newValue }
+    }
+    /// Routed experts active per token, `k` (the router's ``RouterConfiguration/topK``).
+    public var activeExperts: Int {
+        get { router.topK }
+        set { router.topK = newValue }
+    }
     /// Shared experts `s` (always active).
     public var sharedExperts: Int
     /// Width `d_ff` of a routed expert.
@@ -24,19 +34,20 @@ public struct MixtureOfExperts: Hashable, Sendable {
     public var sharedIntermediateSize: Int
     /// Whether expert matrices have biases (gpt-oss: `2·d_ff + h` per expert).
     public var expertBias: Bool
-    /// Whether the router has a bias (gpt-oss; DeepSeek's `e_score_correction_bias`).
+    /// Whether the router has a bias vector `[E]`: gpt-oss's linear bias, or the correction
+    /// bias (`e_score_correction_bias`) of routers with ``RouterConfiguration/usesCorrectionBias``.
     public var routerBias: Bool
 
-    /// An MoE layer; `sharedIntermediateSize` defaults to the routed expert width.
-    public init(routedExperts: Int, activeExperts: Int, sharedExperts: Int, expertIntermediateSize: Int,
-                sharedIntermediateSize: Int? = nil, expertBias: Bool = false, routerBias: Bool = false) {
-        self.routedExperts = routedExperts
-        self.activeExperts = activeExperts
+    /// An MoE layer with the given router; `sharedIntermediateSize` defaults to the routed
+    /// expert width, `routerBias` to the router's ``RouterConfiguration/usesCorrectionBias``.
+    public init(router: RouterConfiguration, sharedExperts: Int, expertIntermediateSize: Int,
+                sharedIntermediateSize: Int? = nil, expertBias: Bool = false, routerBias: Bool? = nil) {
+        self.router = router
         self.sharedExperts = sharedExperts
         self.expertIntermediateSize = expertIntermediateSize
         self.sharedIntermediateSize = sharedIntermediateSize ?? expertIntermediateSize
         self.expertBias = expertBias
-        self.routerBias = routerBias
+        self.routerBias = routerBias ?? router.usesCorrectionBias
     }
 
     /// Parameters of one routed expert: `3·h·d_ff` (+ `2·d_ff + h` biases).

@@ -219,6 +219,16 @@ extension Router {
                     var largest = values[0]
                     for j in 1..<k { largest = max(largest, values[j]) }
                     moekit_softmax_weights(values, k, largest, w)
+                case .sigmoidOfChosen:
+                    var sum: Float = 0
+                    for j in 0..<k {
+                        w[j] = Self.sigmoid(values[j])
+                        sum += w[j]
+                    }
+                    if config.normalizesWeights {
+                        let denominator = sum + config.normalizationEpsilon
+                        for j in 0..<k { w[j] = w[j] / denominator }
+                    }
                 case .chosenScores:
                     var sum: Float = 0
                     for j in 0..<k {
@@ -258,6 +268,15 @@ extension Router {
             if !(exps[j] > exps[j + 1] * (1 + 0x1p-20)) { return false }
         }
         return true
+    }
+
+    /// `1 / (1 + e^-x)` in float32, from `e = e^-|x|` as `moekit_sigmoid` computes it:
+    /// `1/(1+e)` for x ≥ 0, `e/(1+e)` below, so nothing overflows and small values keep
+    /// their precision.
+    @inline(__always)
+    static func sigmoid(_ x: Float) -> Float {
+        let e = moekit_exp(-abs(x))
+        return (x >= 0 ? 1 : e) / (1 + e)
     }
 
     @inline(__always)

@@ -3,7 +3,8 @@
 /// The exact computation of a Mixture-of-Experts top-k router, for every router family
 /// MoEKit knows: softmax routers (Mixtral, Qwen3-MoE, DeepSeek-V2), sigmoid routers with a
 /// selection-only correction bias and group-limited selection (DeepSeek-V3, Kimi K2),
-/// square-root-softplus routers (DeepSeek-V4) and top-k-then-softmax routers (gpt-oss).
+/// square-root-softplus routers (DeepSeek-V4), top-k-then-softmax routers (gpt-oss) and
+/// top-k-then-sigmoid routers (Llama 4).
 ///
 /// For each token the router computes, from its logits `[E]`:
 ///
@@ -70,6 +71,10 @@ public struct RouterConfiguration: Hashable, Sendable {
         /// A softmax over the chosen experts' unbiased scores (gpt-oss: a softmax over the
         /// top-k logits). Mathematically the renormalised top-k of a full softmax.
         case softmaxOverChosen = "softmax-chosen"
+        /// `1 / (1 + e^-s)` of each chosen expert's unbiased score `s`, then optionally
+        /// renormalised (Llama 4: the sigmoid of the chosen logits; transformers
+        /// `models/llama4/modeling_llama4.py`, `Llama4Router.forward`).
+        case sigmoidOfChosen = "sigmoid-chosen"
     }
 
     /// Number of routed experts, `E`.
@@ -85,7 +90,8 @@ public struct RouterConfiguration: Hashable, Sendable {
     public var groupLimit: GroupLimit?
     /// How the chosen experts are weighted.
     public var weighting: Weighting
-    /// Whether ``Weighting/chosenScores`` weights are divided by their sum.
+    /// Whether ``Weighting/chosenScores`` and ``Weighting/sigmoidOfChosen`` weights are
+    /// divided by their sum.
     public var normalizesWeights: Bool
     /// Added to the sum before dividing (`1e-20` in DeepSeek-V3's reference code, `0` for
     /// Mixtral and Qwen3-MoE). It only matters when every chosen score underflows to 0.

@@ -29,8 +29,10 @@ public enum RoutingError: Error, Equatable, Sendable, CustomStringConvertible {
     case nonFiniteBias(expert: Int, value: Float)
     /// A hidden-state or gate-weight value is NaN or infinite.
     case nonFiniteInput(buffer: String, index: Int, value: Float)
-    /// No preset has this name.
+    /// No router alias or model preset has this name.
     case unknownPreset(String, suggestion: String?)
+    /// The model preset has no router: it is dense, or the bundled presets cannot be read.
+    case noRouter(model: String, reason: String)
     /// A buffer sized from the input would not fit in the available memory; nothing was allocated.
     case insufficientMemory(InsufficientMemory)
 
@@ -67,8 +69,10 @@ public enum RoutingError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(name) element \(i) is \(v); inputs must be finite"
         case .unknownPreset(let name, let suggestion):
             let known = RouterConfiguration.presetNames.joined(separator: ", ")
-            if let suggestion { return "unknown preset '\(name)'; did you mean '\(suggestion)'? (known: \(known))" }
-            return "unknown preset '\(name)' (known: \(known))"
+            if let suggestion { return "unknown preset '\(name)'; did you mean '\(suggestion)'? (known: \(known), or any model preset)" }
+            return "unknown preset '\(name)' (known: \(known), or any model preset)"
+        case .noRouter(let model, let reason):
+            return "model '\(model)' has no router: \(reason)"
         case .insufficientMemory(let e):
             return e.description
         }

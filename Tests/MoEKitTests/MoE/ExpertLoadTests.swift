@@ -8,7 +8,8 @@ struct ExpertLoadTests {
     /// E·(1 − (1 − k/E)^B): one token touches k experts; two tokens of V3 (E = 256, k = 8)
     /// touch 256·(1 − (31/32)²) = 15.75 on average.
     @Test func uniformByHand() {
-        let moe = MixtureOfExperts(routedExperts: 256, activeExperts: 8, sharedExperts: 1, expertIntermediateSize: 2048)
+        let moe = MixtureOfExperts(router: RouterConfiguration(experts: 256, topK: 8, scoring: .sigmoid),
+                                   sharedExperts: 1, expertIntermediateSize: 2048)
         #expect(abs(moe.expectedDistinctExperts(tokens: 1) - 8) < 1e-9)
         #expect(abs(moe.expectedDistinctExperts(tokens: 2) - 15.75) < 1e-9)
         #expect(moe.expectedDistinctExperts(tokens: 100_000) <= 256)
@@ -46,11 +47,17 @@ struct ExpertLoadTests {
 
     /// SwiGLU experts: 3·h·d_ff parameters; gpt-oss adds 2·d_ff + h biases (models.md §4.2).
     @Test func expertParameters() {
-        let v3 = MixtureOfExperts(routedExperts: 256, activeExperts: 8, sharedExperts: 1, expertIntermediateSize: 2048)
+        let v3 = MixtureOfExperts(router: RouterConfiguration(experts: 256, topK: 8, scoring: .sigmoid),
+                                  sharedExperts: 1, expertIntermediateSize: 2048)
         #expect(v3.expertParameters(hiddenSize: 7168) == 44_040_192)
         #expect(v3.routerParameters(hiddenSize: 7168) == 256 * 7168)
-        let oss = MixtureOfExperts(routedExperts: 128, activeExperts: 4, sharedExperts: 0,
-                                   expertIntermediateSize: 2880, expertBias: true, routerBias: true)
+        // DeepSeek-V3's correction bias is one more vector [E]; the MoE counts it by default.
+        let biased = MixtureOfExperts(router: RouterConfiguration(experts: 256, topK: 8, scoring: .sigmoid, usesCorrectionBias: true),
+                                      sharedExperts: 1, expertIntermediateSize: 2048)
+        #expect(biased.routerParameters(hiddenSize: 7168) == 256 * 7168 + 256)
+        let oss = MixtureOfExperts(router: RouterConfiguration(experts: 128, topK: 4, scoring: .logits, weighting: .softmaxOverChosen,
+                                                               normalizesWeights: false),
+                                   sharedExperts: 0, expertIntermediateSize: 2880, expertBias: true, routerBias: true)
         #expect(oss.expertParameters(hiddenSize: 2880) == 3 * 2880 * 2880 + 2 * 2880 + 2880)
         #expect(oss.sharedParameters(hiddenSize: 2880) == 0)
     }

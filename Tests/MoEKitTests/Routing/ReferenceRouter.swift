@@ -2,7 +2,7 @@
 //
 // An obviously correct transcription of the Hugging Face reference routers
 // (transformers 5.x DeepseekV3TopkRouter, DeepseekV2TopkRouter, DeepseekV4TopKRouter,
-// MixtralTopKRouter, Qwen3MoeTopKRouter, GptOssTopKRouter; see routing.md §2), written
+// MixtralTopKRouter, Qwen3MoeTopKRouter, GptOssTopKRouter, Llama4Router; see routing.md §2), written
 // for clarity, not speed: scores are computed in Double and rounded once to Float (the
 // correctly rounded float32 result), selection sorts everything, and ties go to the lower
 // index.
@@ -74,6 +74,13 @@ struct ReferenceRouter {
             let ex = v.map { exp($0 - m) }
             let sum = ex.reduce(0, +)
             w = ex.map { $0 / sum }
+        case .sigmoidOfChosen:
+            // Llama 4 (transformers `Llama4Router`): sigmoid of each chosen score.
+            w = chosen.map { Double(Float(1 / (1 + exp(-Double(s[$0]))))) }
+            if config.normalizesWeights {
+                let sum = w.reduce(0, +) + Double(config.normalizationEpsilon)
+                w = w.map { $0 / sum }
+            }
         case .chosenScores:
             w = chosen.map { Double(s[$0]) }
             if config.normalizesWeights {

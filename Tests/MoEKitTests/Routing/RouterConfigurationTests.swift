@@ -8,7 +8,8 @@ import Testing
 struct RouterConfigurationTests {
     @Test("Presets carry the published routing values (routing.md §2, models.md §4.1)")
     func presetValues() throws {
-        // (name, E, k, scoring, bias, groups, kept, normalise, scale)
+        // (name, E, k, scoring, bias, groups, kept, normalise, scale), written out from the
+        // published config.json files and reference routers.
         let table: [(String, Int, Int, RouterConfiguration.Scoring, Bool, Int?, Int?, Bool, Float)] = [
             ("deepseek-v3", 256, 8, .sigmoid, true, 8, 4, true, 2.5),
             ("kimi-k2", 384, 8, .sigmoid, true, nil, nil, true, 2.827),
@@ -25,12 +26,37 @@ struct RouterConfigurationTests {
             #expect(c.experts == row.1 && c.topK == row.2 && c.scoring == row.3, "\(row.0)")
             #expect(c.usesCorrectionBias == row.4 && c.groupLimit?.groups == row.5 && c.groupLimit?.keptGroups == row.6, "\(row.0)")
             #expect(c.normalizesWeights == row.7 && c.scalingFactor == row.8, "\(row.0)")
+            // DeepSeek-V3's reference code adds 1e-20 to the sum (routing.md §2.1); the softmax
+            // routers of Qwen3 and Mixtral add nothing.
+            #expect(c.normalizationEpsilon == (row.4 ? 1e-20 : 0), "\(row.0)")
             try c.validate()
         }
-        #expect(RouterConfiguration.deepSeekV3.groupLimit?.score == .topTwoSum)
-        #expect(RouterConfiguration.deepSeekV2.groupLimit?.score == .max)
-        #expect(RouterConfiguration.gptOSS.weighting == .softmaxOverChosen)
-        #expect(try RouterConfiguration.preset(named: "Kimi-K2") == .kimiK2)
+        #expect(try RouterConfiguration.deepSeekV3.groupLimit?.score == .topTwoSum)
+        #expect(try RouterConfiguration.deepSeekV2.groupLimit?.score == .max)
+        #expect(try RouterConfiguration.gptOSS.weighting == .softmaxOverChosen)
+        #expect(try RouterConfiguration.preset(named: "Kimi-K2") == (try RouterConfiguration.kimiK2))
+    }
+
+    @Test("A router preset is its model preset's router: one source of truth")
+    func presetsAreModelRouters() throws {
+        for (alias, model) in RouterConfiguration.presetAliases {
+            let router = try RouterConfiguration.preset(named: alias)
+            #expect(router == (try ModelSpec.preset(named: model).router), "\(alias) → \(model)")
+            #expect(RouterConfiguration.modelPresetName(forRouter: alias.uppercased()) == model)
+        }
+        // Every MoE model preset name works as a router name too.
+        for spec in try ModelSpec.presets() {
+            if let router = spec.router {
+                #expect(try RouterConfiguration.preset(named: spec.name) == router, "\(spec.name)")
+            } else {
+                #expect(throws: RoutingError.noRouter(model: spec.name, reason: "a dense model has no router")) {
+                    try RouterConfiguration.preset(named: spec.name)
+                }
+            }
+        }
+        // Kimi K2.6 is a Kimi K2 text model under text_config: the same router.
+        #expect(try ModelSpec.preset(named: "kimi-k2.6").router == (try RouterConfiguration.kimiK2))
+        #expect(try ModelSpec.preset(named: "llama-3.1-8b").router == nil)
     }
 
     @Test("Presets agree with the models' own config.json files (vendored in Architecture/Fixtures)")
@@ -38,13 +64,18 @@ struct RouterConfigurationTests {
         let dir = configFixtures
         let pairs = [
             ("deepseek-v3", "deepseek-ai--DeepSeek-V3.json"), ("kimi-k2", "moonshotai--Kimi-K2-Instruct.json"),
+            ("kimi-k2", "moonshotai--Kimi-K2.5.json"), ("kimi-k2", "nvidia--Kimi-K2.6-NVFP4.json"),
             ("deepseek-v4-flash", "deepseek-ai--DeepSeek-V4-Flash.json"), ("deepseek-v4-pro", "deepseek-ai--DeepSeek-V4-Pro.json"),
             ("qwen3-moe", "Qwen--Qwen3-235B-A22B.json"), ("mixtral", "mistralai--Mixtral-8x7B-v0.1.json"),
             ("gpt-oss", "openai--gpt-oss-120b.json"),
         ]
         for (name, file) in pairs {
-            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent(file))) as! [String: Any]
+            let url = dir.appendingPathComponent(file)
             let c = try RouterConfiguration.preset(named: name)
+            // The router the loader reads from the published file is the preset's.
+            #expect(try ModelSpec(configFile: url).router == c, "\(file)")
+            var json = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+            if let text = json["text_config"] as? [String: Any] { json = text }
             let experts = (json["n_routed_experts"] ?? json["num_local_experts"] ?? json["num_experts"]) as? Int
             #expect(experts == c.experts, "\(name) experts")
             #expect(json["num_experts_per_tok"] as? Int ?? json["experts_per_token"] as? Int == c.topK, "\(name) k")
@@ -57,7 +88,7 @@ struct RouterConfigurationTests {
     }
 
     @Test("Bad configurations throw errors that name the problem")
-    func badConfigurations() {
+    func badConfigurations() throws {
         func error(_ c: RouterConfiguration) -> RoutingError? {
             do { try c.validate(); return nil } catch { return error }
         }
@@ -74,14 +105,14 @@ struct RouterConfigurationTests {
         #expect(error(g(8, 0, 8)) == .invalidKeptGroups(0, groups: 8))
         #expect(error(g(8, 1, 33)) == .topKExceedsKeptExperts(33, keptExperts: 32))
         #expect(error(g(8, 1, 32)) == nil)
-        var c = RouterConfiguration.kimiK2
+        var c = try RouterConfiguration.kimiK2
         c.scalingFactor = .nan
         guard case .invalidParameter("scaling factor", let v)? = error(c) else {
             Issue.record("a NaN scaling factor must be rejected")
             return
         }
         #expect(v.isNaN)
-        c = .kimiK2
+        c = try .kimiK2
         c.normalizationEpsilon = -1
         #expect(error(c) == .invalidParameter("normalization epsilon", -1))
         #expect("\(RoutingError.groupsDoNotDivideExperts(groups: 7, experts: 256))" == "n_group 7 does not divide the 256 experts")
@@ -89,8 +120,8 @@ struct RouterConfigurationTests {
 
     @Test("Unknown presets suggest the closest name")
     func unknownPreset() {
-        #expect(throws: RoutingError.unknownPreset("kimi-k3", suggestion: "kimi-k2")) {
-            try RouterConfiguration.preset(named: "kimi-k3")
+        #expect(throws: RoutingError.unknownPreset("kimi-k9", suggestion: "kimi-k2")) {
+            try RouterConfiguration.preset(named: "kimi-k9")
         }
         #expect(throws: RoutingError.unknownPreset("zzzzzzzzzzzz", suggestion: nil)) {
             try RouterConfiguration.preset(named: "zzzzzzzzzzzz")

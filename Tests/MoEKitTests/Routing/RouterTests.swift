@@ -181,7 +181,7 @@ struct RouterReferenceTests {
 
     @Test("Threads do not change results")
     func threads() throws {
-        let config = RouterConfiguration.deepSeekV3
+        let config = try RouterConfiguration.deepSeekV3
         var g = SeededGenerator(seed: 1)
         let bias = g.uniformFloats(count: 256, scale: 0.1)
         let logits = randomLogits(1000 * 256, seed: 2)

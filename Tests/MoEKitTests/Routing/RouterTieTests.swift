@@ -63,7 +63,7 @@ struct RouterTieTests {
         let a: Float = 0.01
         let logits: [Float] = [a, a.nextUp, -5, -5, -6, -7, -8, -9]
         #expect(try Router(.mixtral).route(logits: logits).indices == [0, 1])
-        var one = RouterConfiguration.mixtral
+        var one = try RouterConfiguration.mixtral
         one.topK = 1
         #expect(try Router(one).route(logits: logits).indices == [0])
         // A zero correction bias changes nothing.

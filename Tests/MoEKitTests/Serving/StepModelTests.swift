@@ -8,11 +8,12 @@ import Testing
 /// (width 128), layer 1 MoE (E = 4, k = 2, width 32, no shared expert).
 /// Device: 1 TFLOP/s BF16, 0.5 TB/s HBM, every efficiency 1, no launch cost, 1 MB usable.
 enum Toy {
-    static func model() -> ModelSpec {
+    static func model() throws -> ModelSpec {
         let attention = GroupedQueryAttention(hiddenSize: 64, queryHeads: 4, kvHeads: 2, headDim: 16, layerKinds: [.full, .full])
-        let moe = MixtureOfExperts(routedExperts: 4, activeExperts: 2, sharedExperts: 0, expertIntermediateSize: 32)
+        let moe = MixtureOfExperts(router: RouterConfiguration(experts: 4, topK: 2, scoring: .softmax),
+                                   sharedExperts: 0, expertIntermediateSize: 32)
         let ffn = FeedForwardSpec(hiddenSize: 64, denseIntermediateSize: 128, moe: moe, layerKinds: [.dense, .moe])
-        return ModelSpec(name: "toy", modelType: "toy", hiddenSize: 64, layerCount: 2, vocabularySize: 100,
+        return try ModelSpec(name: "toy", modelType: "toy", hiddenSize: 64, layerCount: 2, vocabularySize: 100,
                          tiesWordEmbeddings: false, mtpLayerCount: 0, maxContext: 1 << 20, attention: .grouped(attention),
                          feedForward: ffn, serving: ServingDefaults(weights: WeightPrecision(.bf16), kvStorage: KVStorage(), source: "test"))
     }
@@ -150,8 +151,8 @@ enum Toy {
         #expect(abs(Speculation(draftTokens: 3, acceptance: 0.5).tokensPerStep - 1.875) < 1e-15)
     }
 
-    @Test func deploymentErrors() {
-        let model = Toy.model(), device = Toy.device()
+    @Test func deploymentErrors() throws {
+        let model = try Toy.model(), device = Toy.device()
         func refused(_ change: (inout Deployment) -> Void) -> Bool {
             var d = Toy.deployment(devices: 2)
             change(&d)
