@@ -12,7 +12,10 @@ extension MoEBench {
                 Seeded random inputs; for each batch size, one warm-up then --repetitions timed \
                 samples per stage (short stages repeat inside a sample). Reports median and min \
                 time, ns per token, tokens/s, and the GEMM's GFLOP/s next to the peak sgemm \
-                GFLOP/s measured on this machine (a 2048³ sgemm).
+                GFLOP/s measured on this machine (a 2048³ sgemm). The router, its experts and \
+                k and the hidden size come from --model NAME (a model preset or router alias; \
+                kimi-k2 by default) or --config config.json; the other flags override them. The \
+                projection counts that model's MoE layers (Kimi K2.6's by default).
                 """)
 
         @OptionGroup var router: RouterOptions
@@ -57,7 +60,8 @@ extension MoEBench {
             }
             progress.clear()
 
-            let projection = try BenchProjection(config: config, hidden: hidden, accelerators: accelerators,
+            let named = router.preset != nil || router.configFile != nil
+            let projection = try BenchProjection(config: config, hidden: hidden, model: named ? model : nil, accelerators: accelerators,
                                                  results: results, peak: peak)
             let report = BenchReport(
                 config: config, preset: router.preset ?? router.configFile ?? (isDefaultPreset(config) ? Self.defaultModel : nil),

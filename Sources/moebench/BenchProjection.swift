@@ -27,16 +27,22 @@ struct BenchProjection {
 
     /// Decode tokens per device in a step, and prefill tokens per device per forward.
     static let decodeTokens = 64, prefillTokens = 16_384
-    static let modelName = "kimi-k2.6"
+    /// The model projected onto when the run names none.
+    static let defaultModelName = "kimi-k2.6"
 
+    /// The model whose MoE layers the per-model figures count.
+    var modelName: String
     var rows: [Row]
     var measured: Measured?
-    /// MoE layers of Kimi K2.6: the per-model figures are per-layer figures times this.
+    /// MoE layers of the model: the per-model figures are per-layer figures times this.
     var layers: Int
     var matchesModel: Bool
 
-    init(config: RouterConfiguration, hidden: Int, accelerators: [Accelerator], results: [RoutingBenchmark.Measurement], peak: Double) throws {
-        let spec = try ModelSpec.preset(named: Self.modelName)
+    /// `model`: the model measured (`--model`, `--config`), or `nil` for ``defaultModelName``.
+    init(config: RouterConfiguration, hidden: Int, model: ModelSpec?, accelerators: [Accelerator],
+         results: [RoutingBenchmark.Measurement], peak: Double) throws {
+        let spec = try model ?? ModelSpec.preset(named: Self.defaultModelName)
+        modelName = spec.name
         layers = spec.feedForward.moeLayerCount
         let moe = spec.feedForward.moe
         matchesModel = moe?.routedExperts == config.experts && moe?.activeExperts == config.topK && spec.hiddenSize == hidden
@@ -60,8 +66,8 @@ struct BenchProjection {
     }
 
     func table() -> String {
-        var out = "\nprojection: this router (one MoE layer) per token on accelerators; $ for the \(layers) MoE layers of \(Self.modelName)"
-        out += matchesModel ? "\n" : " (the measured shape differs from \(Self.modelName): same layer count assumed)\n"
+        var out = "\nprojection: this router (one MoE layer) per token on accelerators; $ for the \(layers) MoE layers of \(modelName)"
+        out += matchesModel ? "\n" : " (the measured shape differs from \(modelName): same layer count assumed)\n"
         out += "decode: \(Self.decodeTokens) tokens per device per step; prefill: \(Self.prefillTokens) tokens per device per forward\n"
         var t = TextTable(leftAligned: true, ["device", "decode / token", "$/M tokens", "prefill / token", "$/M tokens", "$/hour"])
         if let m = measured {
@@ -87,7 +93,7 @@ struct BenchProjection {
 
     var jsonObject: [String: Any] {
         var object: [String: Any] = [
-            "model": Self.modelName, "moe_layers": layers, "shape_matches_model": matchesModel,
+            "model": modelName, "moe_layers": layers, "shape_matches_model": matchesModel,
             "decode_tokens_per_device": Self.decodeTokens, "prefill_tokens_per_device": Self.prefillTokens,
             "accelerators": rows.map { r -> [String: Any] in
                 ["name": r.name, "price_per_hour": r.pricePerHour,

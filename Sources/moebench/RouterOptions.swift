@@ -57,7 +57,7 @@ struct RouterOptions: ParsableArguments {
     func warnIfBiasMissing(hasBias: Bool, defaultPreset: String? = nil) {
         guard !hasBias, let (name, config) = try? modelRouter(default: scoring == nil ? defaultPreset : nil),
               config.usesCorrectionBias else { return }
-        warn("\(name) selects experts with a correction bias (e_score_correction_bias) but no --bias B.npy was given; routing with a zero bias")
+        warn("\(configFile.map { "config \($0)" } ?? "preset \(name)") selects experts with a correction bias (e_score_correction_bias) but no --bias B.npy was given; routing with a zero bias")
     }
 
     /// The model named by `--config`, `--preset`/`--model` or `defaultPreset` (`nil` when none
@@ -80,7 +80,7 @@ struct RouterOptions: ParsableArguments {
     func modelRouter(default defaultPreset: String? = nil) throws -> (label: String, router: RouterConfiguration)? {
         guard let spec = try model(default: defaultPreset) else { return nil }
         let label = configFile ?? preset ?? defaultPreset ?? spec.name
-        guard let router = spec.router else { throw RoutingError.noRouter(model: label, reason: "a dense model has no router") }
+        guard let router = spec.router else { throw RoutingError.noRouter(model: label, reason: "it is a dense model") }
         return (label, router)
     }
 
@@ -107,8 +107,8 @@ struct RouterOptions: ParsableArguments {
             if let experts, experts != inferred {
                 throw UsageError("--experts \(experts) does not match the \(inferred) experts in the input")
             }
-            if let preset = preset ?? configFile, experts == nil, config.experts != inferred {
-                throw UsageError("\(preset) has \(config.experts) experts but the input has \(inferred); pass --experts \(inferred) to override")
+            if let source = preset.map({ "preset \($0)" }) ?? configFile.map({ "config \($0)" }), experts == nil, config.experts != inferred {
+                throw UsageError("\(source) has \(config.experts) experts but the input has \(inferred); pass --experts \(inferred) to override")
             }
             config.experts = inferred
         } else if let experts {

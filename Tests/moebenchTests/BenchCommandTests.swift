@@ -29,6 +29,37 @@ struct BenchCommandTests {
         }
     }
 
+    /// Qwen/Qwen3-30B-A3B config.json: hidden_size 2048, 48 layers (all MoE), 128 experts, top-8.
+    @Test("--model takes the hidden size, experts and k from the model, and projects onto its layers")
+    func model() throws {
+        let run = try runMoebench(["--model", "qwen3-30b-a3b", "--tokens", "1", "--repetitions", "1", "--no-peak", "--format", "json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect(object["hidden"] as? Int == 2048)
+        let router = try #require(object["router"] as? [String: Any])
+        #expect(router["experts"] as? Int == 128 && router["topk"] as? Int == 8 && router["scoring"] as? String == "softmax")
+        let projection = try #require(object["projection"] as? [String: Any])
+        #expect(projection["model"] as? String == "qwen3-30b-a3b" && projection["moe_layers"] as? Int == 48)
+        #expect(projection["shape_matches_model"] as? Bool == true)
+        // --hidden still overrides the model's.
+        let small = try runMoebench(["--model", "qwen3-30b-a3b", "--hidden", "64", "--tokens", "1", "--repetitions", "1", "--no-peak", "--format", "json"])
+        let smallObject = try #require(try JSONSerialization.jsonObject(with: Data(small.stdout.utf8)) as? [String: Any])
+        #expect(smallObject["hidden"] as? Int == 64)
+    }
+
+    /// mistralai/Mixtral-8x7B-v0.1 config.json: hidden_size 4096, 8 experts, top-2.
+    @Test("--config takes the sizes and router from a config.json")
+    func config() throws {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("MoEKitTests/Architecture/Fixtures/mistralai--Mixtral-8x7B-v0.1.json").path
+        let run = try runMoebench(["--config", file, "--tokens", "1", "--repetitions", "1", "--no-peak", "--format", "json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect(object["hidden"] as? Int == 4096)
+        let router = try #require(object["router"] as? [String: Any])
+        #expect(router["experts"] as? Int == 8 && router["topk"] as? Int == 2 && router["normalize"] as? Bool == true)
+    }
+
     /// The router projection at the end of the run: the four default accelerators and the CPU.
     @Test("JSON projection onto accelerators")
     func projectionJSON() throws {
@@ -130,7 +161,7 @@ struct BenchCommandTests {
 
     @Test("Unknown preset names the closest one")
     func suggestion() throws {
-        let run = try runMoebench(["--preset", "kimi-k3", "--no-peak"])
+        let run = try runMoebench(["--preset", "kimi-k9", "--no-peak"])
         #expect(run.status == 2)
         #expect(run.stderr.contains("did you mean 'kimi-k2'?"))
     }

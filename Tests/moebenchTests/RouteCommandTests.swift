@@ -35,6 +35,53 @@ struct RouteCommandTests {
         #expect(indices.values == expected.indices && weights.values == expected.weights)
     }
 
+    /// The published config.json files vendored with the MoEKit tests.
+    static let configFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("MoEKitTests/Architecture/Fixtures")
+
+    @Test("--config routes with the router its config.json keys describe; --model names a model preset")
+    func configAndModel() throws {
+        var g = SeededGenerator(seed: 3)
+        let tokens = 21
+        let logits = NPYArray(shape: [tokens, 256], values: g.uniformFloats(count: tokens * 256, scale: 3))
+        let bias = NPYArray(shape: [256], values: g.uniformFloats(count: 256, scale: 0.1))
+        let config = Self.configFixtures.appendingPathComponent("deepseek-ai--DeepSeek-V3.json").path
+        let run = try runMoebench(["route", "--config", config, "--logits", try write("l.npy", logits),
+                                   "--bias", try write("b.npy", bias), "--out-indices", path("i.npy"), "--out-weights", path("w.npy")])
+        #expect(run.status == 0, "\(run.stderr)")
+        // DeepSeek-V3: sigmoid + bias, 8 groups keep 4, top-8, × 2.5 — the library's preset.
+        let expected = try Router(.deepSeekV3, correctionBias: bias.values).route(logits: logits.values)
+        #expect(try NPY.read(Int32.self, from: URL(fileURLWithPath: path("i.npy"))).values == expected.indices)
+        #expect(try NPY.read(Float.self, from: URL(fileURLWithPath: path("w.npy"))).values == expected.weights)
+
+        // --model kimi-k2.6 is the same router as the kimi-k2 alias.
+        let kimiLogits = NPYArray(shape: [3, 384], values: g.uniformFloats(count: 3 * 384, scale: 3))
+        let l = try write("k.npy", kimiLogits)
+        let alias = try runMoebench(["route", "--preset", "kimi-k2", "--logits", l, "--format", "json"])
+        let model = try runMoebench(["route", "--model", "kimi-k2.6", "--logits", l, "--format", "json"])
+        #expect(alias.status == 0 && model.status == 0, "\(model.stderr)")
+        #expect(alias.stdout == model.stdout && !model.stdout.isEmpty)
+    }
+
+    @Test("--config errors: a dense model, a conflicting --preset, an unreadable file")
+    func configErrors() throws {
+        let logits = try write("l.npy", NPYArray<Float>(shape: [1, 8], values: [0, 1, 2, 3, 4, 5, 6, 7]))
+        let llama = Self.configFixtures.appendingPathComponent("meta-llama--Meta-Llama-3.1-8B.json").path
+        let cases: [([String], String)] = [
+            (["--config", llama], "has no router: it is a dense model"),
+            (["--config", llama, "--preset", "mixtral"], "--config cannot be combined with --preset/--model"),
+            (["--config", path("missing.json")], "cannot read config"),
+            (["--model", "llama-3.1-8b"], "model 'llama-3.1-8b' has no router: it is a dense model"),
+        ]
+        for (arguments, message) in cases {
+            let run = try runMoebench(["route", "--logits", logits] + arguments)
+            #expect(run.status == 2, "\(arguments): status \(run.status) \(run.stderr)")
+            let lines = run.stderr.split(separator: "\n")
+            #expect(lines.count == 1 && lines[0].hasPrefix("moebench: error: "), "\(run.stderr)")
+            #expect(run.stderr.contains(message), "\(arguments): \(run.stderr)")
+        }
+    }
+
     @Test("Hidden states and gate give the same result as their logits")
     func hiddenAndGate() throws {
         var g = SeededGenerator(seed: 2)

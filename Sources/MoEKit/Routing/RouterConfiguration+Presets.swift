@@ -40,7 +40,7 @@ extension RouterConfiguration {
         let spec: ModelSpec
         do { spec = try ModelSpec.preset(named: model) }
         catch { throw .noRouter(model: model, reason: error.description) }
-        guard let router = spec.router else { throw .noRouter(model: model, reason: "a dense model has no router") }
+        guard let router = spec.router else { throw .noRouter(model: model, reason: "it is a dense model") }
         return router
     }
 

@@ -49,7 +49,7 @@ struct RouterConfigurationTests {
             if let router = spec.router {
                 #expect(try RouterConfiguration.preset(named: spec.name) == router, "\(spec.name)")
             } else {
-                #expect(throws: RoutingError.noRouter(model: spec.name, reason: "a dense model has no router")) {
+                #expect(throws: RoutingError.noRouter(model: spec.name, reason: "it is a dense model")) {
                     try RouterConfiguration.preset(named: spec.name)
                 }
             }
