@@ -86,13 +86,15 @@ let benchmarks: @Sendable () -> Void = {
         maxDuration: .seconds(3), maxIterations: 200)
 
     // Routing from logits (T = 4096): the kernels alone.
+    // The routers of the bundled model presets (a failure to read them is a packaging error).
+    let preset = { (name: String) in try! RouterConfiguration.preset(named: name) }
     let routes: [(String, RouterConfiguration)] = [
-        ("kimi-k2 sigmoid+bias top-8 of 384", .kimiK2),
-        ("deepseek-v3 grouped top-8 of 256", .deepSeekV3),
-        ("qwen3 softmax top-8 of 128", .qwen3MoE),
-        ("softmax top-8 of 256", { var c = RouterConfiguration.qwen3MoE; c.experts = 256; return c }()),
-        ("gpt-oss top-4 of 128", .gptOSS),
-        ("deepseek-v4-pro sqrtsoftplus top-6 of 384", .deepSeekV4Pro),
+        ("kimi-k2 sigmoid+bias top-8 of 384", preset("kimi-k2")),
+        ("deepseek-v3 grouped top-8 of 256", preset("deepseek-v3")),
+        ("qwen3 softmax top-8 of 128", preset("qwen3-moe")),
+        ("softmax top-8 of 256", { var c = preset("qwen3-moe"); c.experts = 256; return c }()),
+        ("gpt-oss top-4 of 128", preset("gpt-oss")),
+        ("deepseek-v4-pro sqrtsoftplus top-6 of 384", preset("deepseek-v4-pro")),
     ]
     for (name, config) in routes {
         let fixture = RouterFixture(config, hidden: 64)
@@ -103,7 +105,7 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     // The router GEMM against the bare sgemm of the same shape, and the whole router.
-    let kimi = RouterFixture(.kimiK2)
+    let kimi = RouterFixture(preset("kimi-k2"))
     let gemmConfiguration = Benchmark.Configuration(
         metrics: [.wallClock, .mallocCountTotal], timeUnits: .milliseconds, warmupIterations: 1,
         maxDuration: .seconds(4), maxIterations: 20)
@@ -121,7 +123,7 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     // A decode-sized batch, where the router GEMM's layout choice matters most.
-    let small = RouterFixture(.kimiK2, tokens: 16)
+    let small = RouterFixture(preset("kimi-k2"), tokens: 16)
     let smallConfiguration = Benchmark.Configuration(
         metrics: [.wallClock, .mallocCountTotal], timeUnits: .microseconds, warmupIterations: 3,
         maxDuration: .seconds(3), maxIterations: 500)

@@ -11,7 +11,8 @@
 //     byte 3      groups: one of E's divisors, chosen by byte % (number of divisors)
 //     byte 4      kept groups = 1 + byte % groups
 //     byte 5      bits 0-1 threads = 1 + value (1...4); bits 2-3 the buffer API's indices
-//                 buffer is 0, 1 or 2 entries short of the right size (3: one too many)
+//                 buffer is 0, 1 or 2 entries short of the right size (3: one too many);
+//                 bit 4 sigmoid-of-chosen weights (Llama 4; over bit 2 of byte 2)
 //     bytes 6-7   tokens T (little-endian) % 257, then at most 4096 / E
 //     byte 8      scaling factor = byte / 16; normalisation epsilon = 1e-20 if byte is odd, else 0
 //     then        the bias [E] when bit 4 is set, then the logits [T, E]: the remaining
@@ -47,7 +48,8 @@ public func fuzzRouter(_ data: UnsafeRawPointer?, _ count: Int) -> CInt {
     let tokens = min(Int(UInt16(input[6]) | UInt16(input[7]) << 8) % 257, 4096 / experts)
     let configuration = RouterConfiguration(
         experts: experts, topK: topK, scoring: scoring, usesCorrectionBias: flags & 16 != 0,
-        groupLimit: limit, weighting: flags & 4 != 0 ? .softmaxOverChosen : .chosenScores,
+        groupLimit: limit,
+        weighting: input[5] & 16 != 0 ? .sigmoidOfChosen : flags & 4 != 0 ? .softmaxOverChosen : .chosenScores,
         normalizesWeights: flags & 8 != 0,
         normalizationEpsilon: input[8] & 1 != 0 ? 1e-20 : 0, scalingFactor: Float(input[8]) / 16)
 
@@ -190,7 +192,7 @@ func check(_ result: RoutingResult, configuration: RouterConfiguration, logits: 
         guard weights.allSatisfy({ $0.isFinite }) else {
             fatalError("token \(t): non-finite weights \(Array(weights)) for experts \(chosen)")
         }
-        if configuration.scoring != .logits || configuration.weighting == .softmaxOverChosen {
+        if configuration.scoring != .logits || configuration.weighting != .chosenScores {
             guard weights.allSatisfy({ $0 >= 0 }) else { fatalError("token \(t): negative weights \(Array(weights))") }
         }
         // On raw logits without bias or groups, the chosen logits are the k largest.
