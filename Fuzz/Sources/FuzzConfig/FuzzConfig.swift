@@ -1,7 +1,7 @@
 //===--- FuzzConfig.swift - libFuzzer target: the config.json loader ------===//
 //
 // Loads the input as a Hugging Face `config.json`. Either loading throws a `ModelSpecError`,
-// or the model it returns has positive sizes and can be costed: parameter counts, the KV cache
+// or the model it returns has positive sizes, a router that can run, and can be costed: parameter counts, the KV cache
 // at its longest context, a decode step and a short prefill, all without trapping.
 //
 //===----------------------------------------------------------------------===//
@@ -21,6 +21,10 @@ public func fuzzConfig(_ data: UnsafeRawPointer?, _ count: Int) -> CInt {
     }
     guard spec.hiddenSize > 0, spec.layerCount > 0, spec.vocabularySize > 0, spec.maxContext > 0 else {
         fatalError("accepted a model with a non-positive size: \(spec)")
+    }
+    // A loaded MoE model's router can run (ModelSpec checks it at construction).
+    if let router = spec.router {
+        do { try router.validate() } catch { fatalError("accepted a model whose router cannot run: \(error)") }
     }
     let parameters = spec.parameterCount
     guard parameters.total.total > 0, parameters.active() > 0, parameters.active() <= parameters.total.total else {

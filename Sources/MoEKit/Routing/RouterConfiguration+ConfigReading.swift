@@ -97,7 +97,7 @@ extension RouterConfiguration {
         }
     }
 
-    /// The `model_type`s ``init(reading:modelType:)`` reads.
+    /// The `model_type`s `init(reading:modelType:)` reads.
     static let familiesRead = [
         "deepseek_v2", "deepseek_v3", "kimi_k2", "deepseek_v32", "deepseek_v4", "glm4_moe", "glm_moe_dsa",
         "kimi_linear", "kimi_k3", "minimax_m2", "qwen3_moe", "qwen3_next", "qwen3_5_moe", "mixtral", "gpt_oss", "llama4",

@@ -1,8 +1,9 @@
 //===--- RouterConfiguration.swift - What a top-k router computes ---------===//
 
 /// The exact computation of a Mixture-of-Experts top-k router, for every router family
-/// MoEKit knows: softmax routers (Mixtral, Qwen3-MoE, DeepSeek-V2), sigmoid routers with a
-/// selection-only correction bias and group-limited selection (DeepSeek-V3, Kimi K2),
+/// MoEKit knows: softmax routers (Mixtral, Qwen3-MoE, Qwen3-Next, Qwen3.5, DeepSeek-V2),
+/// sigmoid routers with a selection-only correction bias and group-limited selection
+/// (DeepSeek-V3, Kimi K2, GLM-4.5+/GLM-5, MiniMax-M2, Kimi Linear/K3),
 /// square-root-softplus routers (DeepSeek-V4), top-k-then-softmax routers (gpt-oss) and
 /// top-k-then-sigmoid routers (Llama 4).
 ///
@@ -25,16 +26,19 @@
 ///
 ///     let kimi = try RouterConfiguration.preset(named: "kimi-k2")
 ///     // experts 384, topK 8, sigmoid + bias, renormalised, × 2.827
+///
+/// A preset is the router of a model preset (``ModelSpec/router``), read from the routing
+/// keys of its `config.json`; ``presetAliases`` maps the short router names to model presets.
 public struct RouterConfiguration: Hashable, Sendable {
     /// How logits become expert scores.
     public enum Scoring: String, CaseIterable, Hashable, Sendable {
         /// `softmax(logits)` over all experts, in float32 (Mixtral, Qwen3-MoE, DeepSeek-V2).
         case softmax
-        /// `1 / (1 + e^-logit)` per expert (DeepSeek-V3, Kimi K2).
+        /// `1 / (1 + e^-logit)` per expert (DeepSeek-V3, Kimi K2, GLM, MiniMax-M2, Kimi Linear).
         case sigmoid
         /// `sqrt(softplus(logit))` per expert (DeepSeek-V4).
         case sqrtSoftplus = "sqrtsoftplus"
-        /// The logits themselves (gpt-oss selects on the raw logits).
+        /// The logits themselves (gpt-oss and Llama 4 select on the raw logits).
         case logits
     }
 
