@@ -56,7 +56,10 @@ extension RouterConfiguration {
                           // transformers' V2 router never renormalises (the V2 configs set false).
                           normalizes: v2 ? false : try r.bool("norm_topk_prob", default: true))
         case "glm4_moe", "glm_moe_dsa":
-            try self.init(deepSeekStyle: r, expertsKey: "n_routed_experts", topKKey: "num_experts_per_tok",
+            // The published configs say n_routed_experts; transformers 5's GLM configurations
+            // call the attribute num_local_experts. Either is read; both must agree.
+            try self.init(deepSeekStyle: r, expertsKey: try Self.presentKey(r, "n_routed_experts", "num_local_experts"),
+                          topKKey: "num_experts_per_tok",
                           scoring: .sigmoid, method: "noaux_tc", groupsKey: "n_group",
                           normalizes: try r.bool("norm_topk_prob", default: true))
         case "kimi_linear", "kimi_k3":
@@ -127,6 +130,15 @@ extension RouterConfiguration {
         self.init(experts: e, topK: k, scoring: scoring, usesCorrectionBias: method == "noaux_tc", groupLimit: limit,
                   normalizesWeights: normalizes, normalizationEpsilon: normalizes ? 1e-20 : 0,
                   scalingFactor: try r.scalingFactor("routed_scaling_factor"))
+    }
+
+    /// Whichever of two synonymous keys the config holds (`first` when neither).
+    ///
+    /// - Throws: ``ModelSpecError/contradictoryKeys(_:reason:)`` when both hold different values.
+    private static func presentKey(_ r: ConfigReader, _ first: String, _ second: String) throws(ModelSpecError) -> String {
+        let a = try r.optionalInt(first), b = try r.optionalInt(second)
+        if let a, let b, a != b { throw .contradictoryKeys([r.name(first), r.name(second)], reason: "\(a) ≠ \(b)") }
+        return a == nil && b != nil ? second : first
     }
 
     /// `scoring_func` (or the family's key) as a ``Scoring``.

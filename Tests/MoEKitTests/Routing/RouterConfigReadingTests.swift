@@ -86,6 +86,8 @@ struct RouterConfigReadingTests {
                                        normalizesWeights: true, normalizationEpsilon: 1e-20))
         // Kimi's gate renormalises only when it chooses more than one expert.
         #expect(try !readRouter(#"{"num_experts": 16, "num_experts_per_token": 1, "moe_renormalize": true}"#, "kimi_linear").normalizesWeights)
+        // GLM: transformers 5 names the expert count num_local_experts; either key is read.
+        #expect(try readRouter(#"{"num_local_experts": 160, "num_experts_per_tok": 8}"#, "glm4_moe").experts == 160)
         // MiniMax-M2 without use_routing_bias: no bias; softmax scoring is read too.
         #expect(try readRouter(#"{"num_local_experts": 8, "num_experts_per_tok": 2, "use_routing_bias": false, "scoring_func": "softmax"}"#, "minimax_m2")
                 == RouterConfiguration(experts: 8, topK: 2, scoring: .softmax, normalizesWeights: true))
@@ -118,6 +120,8 @@ struct RouterConfigReadingTests {
                 == .invalidValue(key: "routed_scaling_factor", value: "-1.0", reason: "must be in 0...1e6"))
         #expect(routerReadingError(#"{"n_routed_experts": 8, "num_experts_per_tok": 2, "routed_scaling_factor": "2.5"}"#, "glm4_moe")
                 == .wrongType(key: "routed_scaling_factor", expected: "a number"))
+        #expect(keys(routerReadingError(#"{"n_routed_experts": 160, "num_local_experts": 128, "num_experts_per_tok": 8}"#, "glm_moe_dsa"))
+                == ["n_routed_experts", "num_local_experts"])
         #expect(routerReadingError(#"{"num_experts": 8}"#, "kimi_linear") == .missingKey("num_experts_per_token", modelType: "kimi_linear"))
         #expect(routerReadingError(#"{"num_experts": 8, "num_experts_per_tok": 2}"#, "qwen9_moe")
                 == .unsupportedModelType("qwen9_moe", suggestion: "qwen3_moe"))
