@@ -36,6 +36,12 @@ public enum AttentionLayerKind: Hashable, Sendable, CustomStringConvertible {
     /// DeepSeek-V4 HCA ("c128a"): a raw sliding window plus one compressed entry per `ratio`
     /// tokens, all attended.
     case heavilyCompressed(ratio: Int)
+    /// Llama 4 chunked local attention (`attention_chunk_size`): the sequence is cut into blocks
+    /// of `chunk` tokens and a query attends only to the earlier tokens of its own block.
+    case chunked(Int)
+    /// A DSA layer without its own lightning indexer: it reuses the top-k selected by the
+    /// previous full-indexer layer (GLM-5.x `indexer_types` entry `"shared"`).
+    case sharedIndex
 
     /// Whether this is a CSA layer (compressed entries chosen by an indexer).
     public var isCompressedSparse: Bool {
@@ -49,6 +55,8 @@ public enum AttentionLayerKind: Hashable, Sendable, CustomStringConvertible {
         case .slidingWindow(let w): return "sliding-\(w)"
         case .compressedSparse(let m): return "csa-\(m)"
         case .heavilyCompressed(let m): return "hca-\(m)"
+        case .chunked(let c): return "chunked-\(c)"
+        case .sharedIndex: return "dsa-shared"
         }
     }
 }
