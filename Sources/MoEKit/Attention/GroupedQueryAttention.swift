@@ -105,10 +105,12 @@ public struct GroupedQueryAttention: AttentionCostModel, Hashable {
     public func heldTokens(_ kind: AttentionLayerKind, context: Int) -> Int { keys(kind, context) }
 
     /// Tokens a serving engine must reserve for a sequence at `context`: `min(n, W)` (sliding),
-    /// `min(n, C)` (chunked: one whole chunk once the sequence reaches it), n otherwise.
+    /// `min(n, C)` (chunked: one whole chunk once the sequence reaches it; a chunk size ≤ 0,
+    /// which no config loads, means no chunking), n otherwise.
     public func reservedTokens(_ kind: AttentionLayerKind, context: Int) -> Int {
         switch kind {
-        case .slidingWindow(let w), .chunked(let w): return Swift.min(context, w)
+        case .slidingWindow(let w): return Swift.min(context, w)
+        case .chunked(let c): return c > 0 ? Swift.min(context, c) : context
         default: return context
         }
     }

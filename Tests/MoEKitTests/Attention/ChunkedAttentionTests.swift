@@ -68,6 +68,15 @@ struct ChunkedAttentionTests {
         #expect(model.totalPrefillCost(tokens: 6, storage: bf16).flops == 3 * 1_664 + 2_688)
     }
 
+    /// A hand-built `.chunked(0)` (configs refuse it) costs as a full layer instead of trapping.
+    @Test func nonPositiveChunkIsUnchunked() {
+        for c in [0, -4] {
+            #expect(model.decodeCost(for: .chunked(c), context: 6, storage: bf16) == model.decodeCost(for: .full, context: 6, storage: bf16))
+            #expect(model.kvCacheBytes(for: .chunked(c), context: 6, storage: bf16) == 384)
+            #expect(model.prefillCost(for: .chunked(c), tokens: 6, storage: bf16).flops == 2_688)
+        }
+    }
+
     /// Prefill core FLOPs equal the sum of decode steps, over every layer and position.
     @Test func prefillEqualsBruteForceOverLayersAndPositions() {
         for n in [1, 3, 4, 5, 8, 9, 37] {

@@ -26,6 +26,9 @@ struct PositionSumsTests {
         #expect(PositionSums.chunkPosition(0, chunk: 4) == 0)
         #expect((1...9).map { PositionSums.chunkPosition($0, chunk: 4) } == [1, 2, 3, 4, 1, 2, 3, 4, 1])
         #expect(PositionSums.chunkedPositions(0, chunk: 4) == 0)
+        // A chunk size ≤ 0 (only from the Swift API; configs refuse it) means no chunking.
+        #expect(PositionSums.chunkPosition(7, chunk: 0) == 7 && PositionSums.chunkPosition(7, chunk: -3) == 7)
+        #expect(PositionSums.chunkedPositions(10, chunk: 0) == 55)
         for n in 1...300 {
             for c in [1, 2, 3, 7, 64, 299, 300, 301, 8_192] {
                 var brute = 0, visible = 0
