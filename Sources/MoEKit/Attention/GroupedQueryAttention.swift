@@ -23,16 +23,19 @@
 /// block up to itself, `a(t) = ((t − 1) mod C) + 1` keys (``PositionSums/chunkPosition(_:chunk:)``).
 /// At context n the cache of such a layer **holds** the `a(n)` tokens of the current chunk:
 /// `C` when n is a multiple of C (every power of two ≥ C), a single token right after a
-/// boundary. A serving engine that frees the blocks of past chunks (vLLM's chunked local
-/// attention) must still **reserve** a whole chunk for a sequence that will grow through it, so
-/// ``kvCacheBytes(for:context:storage:)`` reports that reservation, `min(n, C)` tokens, and
+/// boundary. A serving engine that frees the blocks of past chunks must still **reserve** a
+/// whole chunk for a sequence that will grow through it (vLLM's `ChunkedLocalAttentionSpec`
+/// admits a request with `min(C + max_num_batched_tokens, max_model_len)` tokens of blocks: one
+/// chunk plus the tokens of the step in flight), so ``kvCacheBytes(for:context:storage:)``
+/// reports that reservation without the in-flight part, `min(n, C)` tokens, and
 /// ``heldTokens(_:context:)`` the content. Decode reads the `a(n)` held tokens; a prompt of n
 /// tokens costs `flopsPerKey · Σ_{t≤n} a(t)` (``PositionSums/chunkedPositions(_:chunk:)``) and
 /// writes (and reads once) all n tokens' K and V, since every chunk is filled before it is
 /// dropped. Llama 4's every-fourth layer attends fully without RoPE (`no_rope_layers`); it is
 /// an ordinary `.full` layer here (RoPE has no cost in this model).
 /// Source: transformers `models/llama4/modeling_llama4.py` (`attention_chunk_size`, the chunked
-/// causal mask) and `configuration_llama4.py`; vLLM `ChunkedLocalAttentionSpec`.
+/// causal mask) and `configuration_llama4.py`; vLLM `v1/kv_cache_interface.py`
+/// (`ChunkedLocalAttentionSpec.max_admission_blocks_per_request`).
 ///
 /// - Complexity: every cost is O(1) in the context length.
 public struct GroupedQueryAttention: AttentionCostModel, Hashable {
