@@ -1,6 +1,7 @@
 //===--- CurveCommandTests.swift - `moebench curve`, `compare`, `models` ---===//
 
 import Foundation
+import MoEKit
 import Testing
 
 @Suite("moebench curve, compare and models")
@@ -79,8 +80,10 @@ struct CurveCommandTests {
         let run = try runMoebench(["models", "--format", "json"])
         #expect(run.status == 0)
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [[String: Any]])
-        #expect(rows.count == 14)
+        #expect(rows.count == ModelSpec.presetNames.count)
         #expect(rows.contains { $0["name"] as? String == "deepseek-v4-flash" && $0["attention"] as? String == "CSA+HCA" })
+        #expect(rows.contains { $0["name"] as? String == "glm-5" && $0["attention"] as? String == "DSA" })
+        #expect(rows.contains { $0["name"] as? String == "llama-4-maverick" && $0["attention"] as? String == "GQA" })
         let table = try runMoebench(["models"])
         #expect(table.stdout.contains("qwen3-235b-a22b") && table.stdout.contains("671B"))
     }

@@ -127,6 +127,18 @@ struct EstimateCommandTests {
                                containing: ["none.json"])
     }
 
+    /// Issue 11: a GLM-5 indexer schedule that misses a layer and a Llama 4 chunk size of 0.
+    @Test func badGLMAndLlama4Schedules() throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let glm = dir.appendingPathComponent("glm.json")
+        try Data(#"{"model_type": "glm_moe_dsa", "hidden_size": 64, "num_hidden_layers": 2, "vocab_size": 10, "num_attention_heads": 2, "max_position_embeddings": 100, "q_lora_rank": 16, "kv_lora_rank": 8, "qk_nope_head_dim": 4, "qk_rope_head_dim": 2, "v_head_dim": 4, "index_n_heads": 2, "index_head_dim": 4, "index_topk": 8, "indexer_types": ["full"], "intermediate_size": 32, "first_k_dense_replace": 2}"#.utf8).write(to: glm)
+        try expectOneLineError(["estimate", "--config", glm.path, "--context", "1K"], containing: ["indexer_types", "num_hidden_layers"])
+        let llama = dir.appendingPathComponent("llama4.json")
+        try Data(#"{"model_type": "llama4", "text_config": {"hidden_size": 64, "num_hidden_layers": 2, "vocab_size": 10, "num_attention_heads": 2, "max_position_embeddings": 100, "attention_chunk_size": 0, "intermediate_size": 32, "intermediate_size_mlp": 64, "num_local_experts": 4, "num_experts_per_tok": 1}}"#.utf8).write(to: llama)
+        try expectOneLineError(["estimate", "--config", llama.path, "--context", "1K"], containing: ["text_config.attention_chunk_size"])
+    }
+
     @Test func formatsTheDesignDoesNotHave() throws {
         try expectOneLineError(["estimate", "--model", "mixtral-8x7b", "--context", "1K", "--indexer-format", "fp4"],
                                containing: ["indexer"])

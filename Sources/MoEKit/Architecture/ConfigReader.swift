@@ -54,6 +54,8 @@ struct ConfigReader {
         "index_n_heads": 1 << 12, "index_head_dim": 1 << 13, "index_topk": 1 << 30, "hc_mult": 64,
         "num_nextn_predict_layers": 64, "first_k_dense_replace": 1 << 11, "moe_layer_freq": 1 << 11,
         "decoder_sparse_step": 1 << 11, "max_window_layers": 1 << 11, "group_size": 1 << 20,
+        "intermediate_size_mlp": 1 << 19, "shared_intermediate_size": 1 << 19,
+        "interleave_moe_layer_step": 1 << 11, "num_mtp_modules": 64, "mtp_transformer_layers": 64,
     ]
 
     func optionalInt(_ key: String) throws(ModelSpecError) -> Int? {

@@ -12,8 +12,8 @@ extension ModelSpec {
     /// Loads a model from the contents of a Hugging Face `config.json`.
     ///
     /// Supported `model_type`s: `deepseek_v2`, `deepseek_v3`, `kimi_k2`, `deepseek_v32`,
-    /// `deepseek_v4`, `qwen3_moe`, `mixtral`, `gpt_oss`, `llama`, and `kimi_k25` (Kimi K2.5/K2.6,
-    /// whose text model sits under `text_config`).
+    /// `deepseek_v4`, `qwen3_moe`, `mixtral`, `gpt_oss`, `llama`, `glm4_moe`, `glm_moe_dsa`,
+    /// `minimax_m2`, and `kimi_k25` and `llama4` (whose text model sits under `text_config`).
     ///
     /// - Parameters:
     ///   - configJSON: The file's bytes.
@@ -78,6 +78,8 @@ extension ModelSpec {
             self = try Self.compressedHybridModel(reader, quantization: quantization)
         case "qwen3_moe", "mixtral", "gpt_oss", "llama":
             self = try Self.groupedModel(reader, family: textType, quantization: quantization)
+        case _ where Self.glmMiniMaxLlama4ModelTypes.contains(textType):
+            self = try Self.glmMiniMaxLlama4Model(reader, family: textType, quantization: quantization)
         default:
             throw .unsupportedModelType(type, suggestion: closestMatch(to: type, in: ModelSpecError.supportedModelTypes))
         }

@@ -21,6 +21,10 @@ public enum ActiveParameterConvention: String, Hashable, Sendable, CaseIterable 
     case excludingEmbedding = "excluding-embedding"
     /// As above plus the whole input embedding table.
     case includingEmbedding = "including-embedding"
+    /// Neither the input embedding nor the output head: the transformer layers only. GLM-4.5/4.6's
+    /// 32B and MiniMax-M2's 10B match this (derived here: their configs give 32.1B and 9.8B this
+    /// way, 32.9B and 10.4B with the head).
+    case excludingEmbeddingAndHead = "excluding-embedding-and-head"
 }
 
 /// Total and per-token active parameters of a model, by component.
@@ -46,6 +50,7 @@ public struct ParameterCount: Hashable, Sendable {
         switch convention {
         case .excludingEmbedding: return active.total - active.embedding
         case .includingEmbedding: return active.total
+        case .excludingEmbeddingAndHead: return active.total - active.embedding - active.outputHead
         }
     }
 }

@@ -36,6 +36,14 @@ public enum AttentionLayerKind: Hashable, Sendable, CustomStringConvertible {
     /// DeepSeek-V4 HCA ("c128a"): a raw sliding window plus one compressed entry per `ratio`
     /// tokens, all attended.
     case heavilyCompressed(ratio: Int)
+    /// Llama 4 chunked local attention (`attention_chunk_size`): the sequence is cut into blocks
+    /// of `chunk` tokens and a query attends only to the earlier tokens of its own block. At
+    /// context n the cache holds the `((n − 1) mod C) + 1` tokens of the current chunk; KV bytes
+    /// are reported as the `min(n, C)` tokens a server reserves (``GroupedQueryAttention``).
+    case chunked(Int)
+    /// A DSA layer without its own lightning indexer: it reuses the top-k selected by the
+    /// previous full-indexer layer (GLM-5.x `indexer_types` entry `"shared"`).
+    case sharedIndex
 
     /// Whether this is a CSA layer (compressed entries chosen by an indexer).
     public var isCompressedSparse: Bool {
@@ -49,6 +57,8 @@ public enum AttentionLayerKind: Hashable, Sendable, CustomStringConvertible {
         case .slidingWindow(let w): return "sliding-\(w)"
         case .compressedSparse(let m): return "csa-\(m)"
         case .heavilyCompressed(let m): return "hca-\(m)"
+        case .chunked(let c): return "chunked-\(c)"
+        case .sharedIndex: return "dsa-shared"
         }
     }
 }
@@ -130,7 +140,8 @@ public protocol AttentionCostModel: Sendable {
     var hasIndexer: Bool { get }
     /// Parameters of one layer of `kind` (projections, compressors, indexer, norms, sinks).
     func parameters(for kind: AttentionLayerKind) -> Int
-    /// KV-cache bytes one layer of `kind` holds for a sequence at `context` tokens.
+    /// KV-cache bytes one layer of `kind` holds for a sequence at `context` tokens (for a
+    /// chunked layer, the chunk a server reserves for it: see ``GroupedQueryAttention``).
     func kvCacheBytes(for kind: AttentionLayerKind, context: Int, storage: KVStorage) -> Double
     /// Attention cost of one decode step at `context` in one layer of `kind`.
     func decodeCost(for kind: AttentionLayerKind, context: Int, storage: KVStorage) -> AttentionCost

@@ -2,6 +2,8 @@
 //
 // Mechanism: the DeepSeek-V3.2-Exp paper (`deepseek-ai/DeepSeek-V3.2-Exp:DeepSeek_V3_2.pdf`) and
 // its reference `Indexer` (`inference/model.py`). Per-layer costs: derived here from that code.
+// Shared indexers: GLM-5.x (`glm_moe_dsa`), transformers `GlmMoeDsaConfig.indexer_types`
+// (`models/glm_moe_dsa/configuration_glm_moe_dsa.py`).
 //
 //===----------------------------------------------------------------------===//
 
@@ -24,6 +26,13 @@
 /// > always uses the sparse path, which costs more than dense naive MLA below about 8,700 tokens
 /// > (a break-even derived here from the two cost formulas).
 ///
+/// **Shared indexers** (GLM-5.x, `indexer_types`): a layer of kind ``AttentionLayerKind/sharedIndex``
+/// has no indexer. It attends to the `min(n, k)` entries the previous `.full` layer selected,
+/// so it scores nothing, caches and reads no indexer keys, and has no indexer parameters: its
+/// cache is `n · e_mla`, its decode cost the main attention alone. Every other layer kind is a
+/// full DSA layer with its own indexer. GLM-5's attention under DSA is the same MLA latent
+/// (`kv_lora_rank` 512 + `qk_rope_head_dim` 64 cached per token) in its absorbed form.
+///
 /// Indexer parameters (reference `Indexer` in
 /// `deepseek-ai/DeepSeek-V3.2-Exp:inference/model.py`): queries `d_c' → H_I·d_I`, keys
 /// `h → d_I` plus a LayerNorm (`2·d_I`), head weights `h → H_I`.
@@ -38,21 +47,32 @@ public struct DeepSeekSparseAttention: AttentionCostModel, Hashable {
     public var indexHeadDim: Int
     /// Entries kept per query, `k`.
     public var indexTopK: Int
+    /// The kind of each layer: `.full` (own indexer) or `.sharedIndex` (reuses the previous
+    /// full layer's top-k).
+    public var layerKinds: [AttentionLayerKind]
 
-    /// DSA over `latent` with `indexHeads` × `indexHeadDim` indexer heads keeping `indexTopK` entries.
-    public init(latent: MultiHeadLatentAttention, indexHeads: Int, indexHeadDim: Int, indexTopK: Int) {
+    /// DSA over `latent` with `indexHeads` × `indexHeadDim` indexer heads keeping `indexTopK`
+    /// entries; `layerKinds` defaults to an indexer on every layer (DeepSeek-V3.2).
+    public init(latent: MultiHeadLatentAttention, indexHeads: Int, indexHeadDim: Int, indexTopK: Int,
+                layerKinds: [AttentionLayerKind]? = nil) {
         self.latent = latent
         self.indexHeads = indexHeads
         self.indexHeadDim = indexHeadDim
         self.indexTopK = indexTopK
+        self.layerKinds = layerKinds ?? latent.layerKinds
     }
 
     public var design: AttentionDesign { .deepSeekSparse }
-    public var layerKinds: [AttentionLayerKind] { latent.layerKinds }
     public var hasIndexer: Bool { true }
 
-    /// MLA parameters plus the indexer's query, key (with LayerNorm) and head-weight projections.
+    /// Whether a layer of `kind` runs (and caches keys for) its own indexer.
+    @inlinable
+    public func hasOwnIndexer(_ kind: AttentionLayerKind) -> Bool { kind != .sharedIndex }
+
+    /// MLA parameters plus, on layers with their own indexer, the indexer's query, key (with
+    /// LayerNorm) and head-weight projections.
     public func parameters(for kind: AttentionLayerKind) -> Int {
+        guard hasOwnIndexer(kind) else { return latent.parameters(for: kind) }
         let qr = latent.queryLatentRank ?? latent.hiddenSize
         let indexer = qr * indexHeads * indexHeadDim
             + latent.hiddenSize * indexHeadDim + 2 * indexHeadDim
@@ -70,35 +90,45 @@ public struct DeepSeekSparseAttention: AttentionCostModel, Hashable {
         (latent.bytesPerToken(storage.kv), KVEntryLayout.indexerKeyBytes(dim: indexHeadDim, format: storage.indexer))
     }
 
-    /// `n · (e_mla + e_idx)`.
-    public func kvCacheBytes(for kind: AttentionLayerKind, context: Int, storage: KVStorage) -> Double {
+    /// Bytes per token of a layer of `kind`: (MLA entry, indexer key or 0 on a shared layer).
+    func entryBytes(_ kind: AttentionLayerKind, _ storage: KVStorage) -> (main: Double, indexer: Double) {
         let e = bytesPerToken(storage)
-        return Double(context) * Double(e.main + e.indexer)
+        return (Double(e.main), hasOwnIndexer(kind) ? Double(e.indexer) : 0)
+    }
+
+    /// `n · (e_mla + e_idx)`; `n · e_mla` on a shared-index layer.
+    public func kvCacheBytes(for kind: AttentionLayerKind, context: Int, storage: KVStorage) -> Double {
+        let e = entryBytes(kind, storage)
+        return Double(context) * (e.main + e.indexer)
     }
 
     /// Entries the main attention reads at `context`: `min(n, k)`.
     public func selectedEntries(context: Int) -> Int { Swift.min(context, indexTopK) }
 
     /// Core `2·n_h·(2·d_c + d_h^R)·min(n, k)`, indexer `(2·H_I·d_I + 2·H_I)·n` FLOPs;
-    /// reads `min(n, k)·e_mla + n·e_idx` bytes; writes one entry and one indexer key.
+    /// reads `min(n, k)·e_mla + n·e_idx` bytes; writes one entry and one indexer key. A
+    /// shared-index layer has the core terms only.
     public func decodeCost(for kind: AttentionLayerKind, context: Int, storage: KVStorage) -> AttentionCost {
-        let e = bytesPerToken(storage)
-        let selected = Double(selectedEntries(context: context)), n = Double(context)
+        let e = entryBytes(kind, storage)
+        let selected = Double(selectedEntries(context: context))
+        let scored = hasOwnIndexer(kind) ? Double(context) : 0
         return AttentionCost(flops: latent.flopsPerKey(.absorbed) * selected,
-                             indexerFlops: indexerFlopsPerKey * n,
-                             kvBytesRead: selected * Double(e.main),
-                             indexerBytesRead: n * Double(e.indexer),
-                             bytesWritten: Double(e.main + e.indexer))
+                             indexerFlops: indexerFlopsPerKey * scored,
+                             kvBytesRead: selected * e.main,
+                             indexerBytesRead: scored * e.indexer,
+                             bytesWritten: e.main + e.indexer)
     }
 
-    /// Core `flopsPerKey · Σ min(t, k)` and indexer `indexerFlopsPerKey · n(n+1)/2` over t = 1…n.
+    /// Core `flopsPerKey · Σ min(t, k)` and indexer `indexerFlopsPerKey · n(n+1)/2` over
+    /// t = 1…n (no indexer terms on a shared-index layer).
     public func prefillCost(for kind: AttentionLayerKind, tokens: Int, storage: KVStorage) -> AttentionCost {
-        let e = bytesPerToken(storage)
+        let e = entryBytes(kind, storage)
         let n = Double(tokens)
+        let scored = hasOwnIndexer(kind) ? PositionSums.triangle(tokens) : 0
         return AttentionCost(
             flops: latent.flopsPerKey(.absorbed) * PositionSums.cappedPositions(tokens, cap: indexTopK),
-            indexerFlops: indexerFlopsPerKey * PositionSums.triangle(tokens),
-            kvBytesRead: n * Double(e.main), indexerBytesRead: n * Double(e.indexer),
-            bytesWritten: n * Double(e.main + e.indexer))
+            indexerFlops: indexerFlopsPerKey * scored,
+            kvBytesRead: n * e.main, indexerBytesRead: n * e.indexer,
+            bytesWritten: n * (e.main + e.indexer))
     }
 }

@@ -109,7 +109,7 @@ public struct HybridCompressedAttention: AttentionCostModel, Hashable {
                 + queryLatentRank * indexHeads * indexHeadDim + h * indexHeads
         case .heavilyCompressed:
             p += 2 * h * d
-        case .full, .slidingWindow:
+        case .full, .slidingWindow, .chunked, .sharedIndex:
             break
         }
         return p
@@ -134,7 +134,7 @@ public struct HybridCompressedAttention: AttentionCostModel, Hashable {
         case .slidingWindow(let ww): return (Swift.min(n, ww), 0)
         case .compressedSparse(let m): return (w + n / m, n / m)
         case .heavilyCompressed(let m): return (w + n / m, 0)
-        case .full: return (n, 0)
+        case .full, .chunked, .sharedIndex: return (n, 0) // the last two are other designs' kinds
         }
     }
 
@@ -145,7 +145,7 @@ public struct HybridCompressedAttention: AttentionCostModel, Hashable {
         case .slidingWindow(let ww): return (Swift.min(n, ww), 0)
         case .compressedSparse(let m): return (w + Swift.min(n / m, indexTopK), n / m)
         case .heavilyCompressed(let m): return (w + n / m, 0)
-        case .full: return (n, 0)
+        case .full, .chunked, .sharedIndex: return (n, 0) // the last two are other designs' kinds
         }
     }
 
@@ -153,7 +153,7 @@ public struct HybridCompressedAttention: AttentionCostModel, Hashable {
     public func compressedEntries(_ kind: AttentionLayerKind, context n: Int) -> Int {
         switch kind {
         case .compressedSparse(let m), .heavilyCompressed(let m): return n / m
-        case .slidingWindow, .full: return 0
+        case .slidingWindow, .full, .chunked, .sharedIndex: return 0
         }
     }
 
@@ -190,7 +190,7 @@ public struct HybridCompressedAttention: AttentionCostModel, Hashable {
             keys = windowSum + PositionSums.selectedCompressedEntries(n, ratio: m, cap: indexTopK)
             scored = PositionSums.compressedEntries(n, ratio: m)
         case .heavilyCompressed(let m): keys = windowSum + PositionSums.compressedEntries(n, ratio: m)
-        case .full: keys = PositionSums.triangle(n)
+        case .full, .chunked, .sharedIndex: keys = PositionSums.triangle(n)
         }
         // Every token's raw entry passes through the window; compressed entries are written once.
         let compressed = compressedEntries(kind, context: n)

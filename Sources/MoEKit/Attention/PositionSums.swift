@@ -42,4 +42,26 @@ public enum PositionSums {
         if n < threshold { return compressedEntries(n, ratio: m) }
         return compressedEntries(threshold - 1, ratio: m) + Double(cap) * Double(n - threshold + 1)
     }
+
+    /// Tokens a query at position t sees under chunked attention with chunks of `chunk`
+    /// tokens: the tokens of its own chunk up to itself, `((t − 1) mod C) + 1` (0 for t ≤ 0;
+    /// a `chunk` ≤ 0 means no chunking, t).
+    @inlinable
+    public static func chunkPosition(_ t: Int, chunk: Int) -> Int {
+        guard t > 0 else { return 0 }
+        return chunk > 0 ? (t - 1) % chunk + 1 : t
+    }
+
+    /// Σ_{t=1}^{n} (((t − 1) mod C) + 1), the keys visible summed over positions under
+    /// chunked attention (the triangle when `chunk` ≤ 0: no chunking).
+    ///
+    /// With q = ⌊n/C⌋ complete chunks and r = n mod C tokens of the last one: each complete
+    /// chunk contributes the triangle C(C+1)/2 and the partial chunk r(r+1)/2.
+    @inlinable
+    public static func chunkedPositions(_ n: Int, chunk: Int) -> Double {
+        guard n > 0 else { return 0 }
+        guard chunk > 0 else { return triangle(n) }
+        let q = n / chunk, r = n % chunk
+        return Double(q) * triangle(chunk) + triangle(r)
+    }
 }

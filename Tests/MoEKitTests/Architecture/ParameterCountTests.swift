@@ -24,6 +24,13 @@ struct ParameterCountTests {
         ("gpt-oss-120b", 117e9, 5.1e9, .excludingEmbedding),
         ("llama-3.1-70b", 70.6e9, 70.6e9, .includingEmbedding),   // dense: active = total
         ("llama-3.1-8b", 8.03e9, 8.03e9, .includingEmbedding),
+        // Issue 11 (sources in each preset's moekit.published): GLM-5 technical report 744B / 40B;
+        // GLM-4.5/4.6 355B / 32B (transformers glm4_moe docs); MiniMax-M2 230B / 10B (model card);
+        // Llama 4 Maverick 400B / 17B (Meta's Llama 4 post). Conventions: the one each figure fits.
+        ("glm-5", 744e9, 40e9, .excludingEmbedding),
+        ("glm-4.6", 355e9, 32e9, .excludingEmbeddingAndHead),
+        ("minimax-m2", 230e9, 10e9, .excludingEmbeddingAndHead),
+        ("llama-4-maverick", 400e9, 17e9, .includingEmbedding),
     ]
 
     @Test("every preset is within 2% of its published total and active counts",
@@ -61,6 +68,41 @@ struct ParameterCountTests {
         #expect(count.active.routedExperts == 58 * 8 * 44_040_192)
         // MTP: README_WEIGHTS gives 11.5B unique parameters for the MTP module.
         #expect(relativeError(Double(count.mtp), 11.5e9) <= 0.02)
+    }
+
+    /// Llama 4 Maverick by hand: attention 2·5120² + 2·5120·1024 = 62,914,560 per layer (48);
+    /// 24 MoE layers of 128 experts of 3·5120·8192 = 125,829,120 plus one shared expert of the
+    /// same size; 24 dense layers of 3·5120·16384 = 251,658,240; routers 128·5120; embedding
+    /// and head 202,048·5120 each. Active: one routed expert per MoE layer.
+    @Test func llama4MaverickByHand() throws {
+        let count = try preset("llama-4-maverick").parameterCount
+        #expect(count.total.attention == 48 * 62_914_560)
+        #expect(count.total.routedExperts == 24 * 128 * 125_829_120)
+        #expect(count.total.sharedExperts == 24 * 125_829_120)
+        #expect(count.total.denseFFN == 24 * 251_658_240)
+        #expect(count.total.router == 24 * 128 * 5120)
+        #expect(count.total.embedding == 202_048 * 5120 && count.total.outputHead == 202_048 * 5120)
+        #expect(count.active.routedExperts == 24 * 125_829_120)
+        #expect(count.mtp == 0)
+    }
+
+    /// GLM-5 by hand: every layer's MLA is 6144·2048 + 2048 + 2048·64·256 (query) +
+    /// 6144·576 + 512 (KV down) + 512·64·448 (KV up) + 64·256·6144 (output) = 165,022,208; the
+    /// 21 full-indexer layers add 2048·32·128 + 6144·128 + 2·128 + 6144·32 = 9,371,904.
+    @Test func glm5ByHand() throws {
+        let count = try preset("glm-5").parameterCount
+        #expect(count.total.attention == 78 * 165_022_208 + 21 * 9_371_904)
+        #expect(count.total.routedExperts == 75 * 256 * 3 * 6144 * 2048)
+        #expect(count.total.denseFFN == 3 * 3 * 6144 * 12_288)
+    }
+
+    /// MiniMax-M2 by hand, the layers without embedding and head: attention
+    /// 62 · (2·3072·6144 + 2·3072·1024 + 2·128) = 2,730,507,776, 8 of 256 experts of
+    /// 3·3072·1536 = 14,155,776 per layer, routers 62 · (256·3072 + 256): 9,800,547,328 active.
+    @Test func miniMaxM2ByHand() throws {
+        let count = try preset("minimax-m2").parameterCount
+        #expect(count.active(.excludingEmbeddingAndHead) == 9_800_547_328)
+        #expect(count.active(.excludingEmbedding) - count.active(.excludingEmbeddingAndHead) == 200_064 * 3072)
     }
 
     /// Mixtral by hand: attention 2·4096² + 2·4096·1024 per layer, experts 3·4096·14336.

@@ -103,7 +103,7 @@ struct CostEstimatorTests {
     @Test func sweepAllPresets() throws {
         let r = try ContextSweep.allPresets(points: 5)
         #expect(r.count == CostMetric.allCases.count)
-        #expect(r[0].count == 14 && r[0][0].count == 5)
+        #expect(r[0].count == ModelSpec.presetNames.count && r[0][0].count == 5)
         // KV grows with context for every model.
         for model in r[0] { #expect(zip(model, model.dropFirst()).allSatisfy { $0 <= $1 }) }
     }
