@@ -122,7 +122,7 @@ extension ModelSpec {
     /// and `deepseek-ai/DeepSeek-V3.2-Exp:inference/config_671B_v3.2.json`; the latent cache as in
     /// the DeepSeek-V2 paper (arXiv 2405.04434) §2.1.
     static func latentModel(_ r: ConfigReader, family: String, quantization: ConfigReader?) throws(ModelSpecError) -> ModelSpec {
-        let sparse = family == "deepseek_v32"
+        let sparse = family == "deepseek_v32" || family == "glm_moe_dsa"
         let c = try Common(r)
         let queryRank = try r.optionalInt("q_lora_rank")
         if let q = queryRank, q <= 0 {

@@ -60,13 +60,11 @@ extension ModelSpec {
             layerKinds: Array(repeating: .full, count: c.layers),
             hasBias: try r.bool("attention_bias", default: false), hasQKNorm: try r.bool("use_qk_norm", default: false))
         let kinds = try leadingDenseLayers(r, layers: c.layers, default: 1)
-        let (e, k) = try experts(r, expertsKey: "n_routed_experts", topKKey: "num_experts_per_tok")
-        let moe = MixtureOfExperts(routedExperts: e, activeExperts: k,
+        let moe = MixtureOfExperts(router: try RouterConfiguration(reading: r, modelType: "glm4_moe"),
                                    sharedExperts: try r.int("n_shared_experts", default: 1),
-                                   expertIntermediateSize: try r.positiveInt("moe_intermediate_size"),
-                                   routerBias: true)
+                                   expertIntermediateSize: try r.positiveInt("moe_intermediate_size"))
         let dense = kinds.contains(.dense) ? try r.positiveInt("intermediate_size") : 0
-        return ModelSpec(
+        return try ModelSpec(
             name: "", modelType: "", hiddenSize: c.hidden, layerCount: c.layers, vocabularySize: c.vocab,
             tiesWordEmbeddings: c.tied, mtpLayerCount: try r.int("num_nextn_predict_layers", default: 0),
             maxContext: c.maxContext, attention: .grouped(attention),
@@ -92,7 +90,7 @@ extension ModelSpec {
     ///   layer, has an entry other than `"full"` / `"shared"`, or starts with `"shared"` (no
     ///   earlier top-k to reuse); likewise for `mlp_layer_types`.
     static func glmSparseModel(_ r: ConfigReader, quantization: ConfigReader?) throws(ModelSpecError) -> ModelSpec {
-        var spec = try latentModel(r, sparse: true, quantization: quantization)
+        var spec = try latentModel(r, family: "glm_moe_dsa", quantization: quantization)
         let layers = spec.layerCount
         let indexerKinds = try indexerSchedule(r, layers: layers)
         if case .sparse(var dsa) = spec.attention {

@@ -54,15 +54,14 @@ extension ModelSpec {
         }
         var moe: MixtureOfExperts?
         if ffnKinds.contains(.moe) {
-            let (e, k) = try experts(r, expertsKey: "num_local_experts", topKKey: "num_experts_per_tok")
-            moe = MixtureOfExperts(routedExperts: e, activeExperts: k, sharedExperts: 1,
+            moe = MixtureOfExperts(router: try RouterConfiguration(reading: r, modelType: "llama4"), sharedExperts: 1,
                                    expertIntermediateSize: try r.positiveInt("intermediate_size"))
         }
         let dense = ffnKinds.contains(.dense) ? try r.positiveInt("intermediate_size_mlp") : 0
         let attention = GroupedQueryAttention(hiddenSize: c.hidden, queryHeads: c.heads, kvHeads: kvHeads,
                                               headDim: headDim, layerKinds: kinds,
                                               hasBias: try r.bool("attention_bias", default: false))
-        return ModelSpec(
+        return try ModelSpec(
             name: "", modelType: "", hiddenSize: c.hidden, layerCount: c.layers, vocabularySize: c.vocab,
             tiesWordEmbeddings: c.tied, mtpLayerCount: 0, maxContext: c.maxContext,
             attention: .grouped(attention),

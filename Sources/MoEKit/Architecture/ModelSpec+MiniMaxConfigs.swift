@@ -36,9 +36,8 @@ extension ModelSpec {
             hiddenSize: c.hidden, queryHeads: c.heads, kvHeads: kvHeads, headDim: headDim,
             layerKinds: Array(repeating: .full, count: c.layers),
             hasBias: try r.bool("attention_bias", default: false), hasQKNorm: try r.bool("use_qk_norm", default: false))
-        let (e, k) = try experts(r, expertsKey: "num_local_experts", topKKey: "num_experts_per_tok")
         let shared = try r.int("shared_intermediate_size", default: 0)
-        let moe = MixtureOfExperts(routedExperts: e, activeExperts: k, sharedExperts: shared > 0 ? 1 : 0,
+        let moe = MixtureOfExperts(router: try RouterConfiguration(reading: r, modelType: "minimax_m2"), sharedExperts: shared > 0 ? 1 : 0,
                                    expertIntermediateSize: try r.positiveInt("intermediate_size"),
                                    sharedIntermediateSize: shared > 0 ? shared : nil,
                                    routerBias: try r.bool("use_routing_bias", default: false))
@@ -49,7 +48,7 @@ extension ModelSpec {
                 throw .invalidValue(key: r.name("num_mtp_modules"), value: "\(mtp) MTP layers", reason: "must be at most 64")
             }
         }
-        return ModelSpec(
+        return try ModelSpec(
             name: "", modelType: "", hiddenSize: c.hidden, layerCount: c.layers, vocabularySize: c.vocab,
             tiesWordEmbeddings: c.tied, mtpLayerCount: mtp, maxContext: c.maxContext,
             attention: .grouped(attention),
