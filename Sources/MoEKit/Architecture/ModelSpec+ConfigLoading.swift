@@ -12,8 +12,9 @@ extension ModelSpec {
     /// Loads a model from the contents of a Hugging Face `config.json`.
     ///
     /// Supported `model_type`s: `deepseek_v2`, `deepseek_v3`, `kimi_k2`, `deepseek_v32`,
-    /// `deepseek_v4`, `qwen3_moe`, `mixtral`, `gpt_oss`, `llama`, and `kimi_k25` (Kimi K2.5/K2.6,
-    /// whose text model sits under `text_config`).
+    /// `deepseek_v4`, `qwen3_moe`, `mixtral`, `gpt_oss`, `llama`, `kimi_k25` (Kimi K2.5/K2.6,
+    /// whose text model sits under `text_config`), and the linear-attention hybrids `qwen3_next`,
+    /// `qwen3_5_moe`, `kimi_linear` and `kimi_k3` (the last two wrappers nest under `text_config`).
     ///
     /// - Parameters:
     ///   - configJSON: The file's bytes.
@@ -78,6 +79,8 @@ extension ModelSpec {
             self = try Self.compressedHybridModel(reader, quantization: quantization)
         case "qwen3_moe", "mixtral", "gpt_oss", "llama":
             self = try Self.groupedModel(reader, family: textType, quantization: quantization)
+        case "qwen3_next", "qwen3_5_moe", "kimi_linear", "kimi_k3":
+            self = try Self.linearHybridModel(reader, family: textType, quantization: quantization)
         default:
             throw .unsupportedModelType(type, suggestion: closestMatch(to: type, in: ModelSpecError.supportedModelTypes))
         }

@@ -13,7 +13,8 @@ public struct MemoryFootprint: Hashable, Sendable {
     public var expertWeights: Double
     /// MTP / draft module weights, bytes (0 without speculation).
     public var draftWeights: Double
-    /// KV cache (and indexer keys) of the device's sequences, bytes.
+    /// KV cache (and indexer keys, and linear layers' recurrent state) of the device's
+    /// sequences, bytes.
     public var kvCache: Double
     /// Activations of one forward (a working-set model: `2 B × (8h + 2·max FFN width)` per token).
     public var activations: Double
@@ -55,8 +56,9 @@ extension StepModel {
             widest = Swift.max(widest, Double(moe.activeExperts * moe.expertIntermediateSize + moe.sharedExperts * moe.sharedIntermediateSize))
             if layout.ranks > 1 {
                 // The busiest rank receives about k token copies per local token (more with imbalance):
-                // dispatch + combine buffers, two micro-batches.
-                commPerToken = 2 * Double(moe.activeExperts) * h * (dispatchBytesPerElement + 2)
+                // dispatch + combine buffers, two micro-batches (latent-width for a latent MoE).
+                commPerToken = 2 * Double(moe.activeExperts) * Double(moe.expertWidth(hiddenSize: model.hiddenSize))
+                    * (dispatchBytesPerElement + 2)
             }
         }
         let mainBytes = nonExpert + experts

@@ -139,10 +139,15 @@ struct StepModel: Sendable {
         return model.attentionModel.layerKinds.last ?? .full
     }
 
-    /// Ways the KV cache can be split across tensor-parallel ranks: the KV heads of GQA; one
-    /// for MLA, DSA and V4, whose single latent or shared head every rank must read whole.
+    /// Ways the KV cache can be split across tensor-parallel ranks: the KV heads of GQA (and of
+    /// a GDN + GQA hybrid's full layers); one for MLA, DSA, V4 and KDA + MLA, whose single latent or shared head every rank must read whole.
     static func kvShards(_ attention: any AttentionCostModel) -> Int {
-        (attention as? GroupedQueryAttention)?.kvHeads ?? 1
+        if let hybrid = attention as? LinearHybridAttention, case .grouped(let gqa) = hybrid.full {
+            // The full layers' KV heads bound the split; linear states (split by value head) are
+            // counted with the same replication, an upper bound for them.
+            return gqa.kvHeads
+        }
+        return (attention as? GroupedQueryAttention)?.kvHeads ?? 1
     }
 
     // MARK: - Terms
@@ -198,7 +203,9 @@ struct StepModel: Sendable {
             // Traffic is set by the rank that receives the most tokens, which under a skewed load
             // need not be the slowest one (a memory-bound rank of many cold experts).
             let imbalance = Swift.max(1, layout.busiestSlots(tokens: groupTokens) / Swift.max(layout.meanSlots(tokens: groupTokens), 1e-300))
-            out.communication = expertParallelTime(tokens: t * imbalance, hidden: h, phase: phase, layout: layout)
+            // A latent MoE dispatches and combines latent-width activations.
+            out.communication = expertParallelTime(tokens: t * imbalance, hidden: Double(moe.expertWidth(hiddenSize: hidden)),
+                                                   phase: phase, layout: layout)
         }
         out.communication += tensorParallelTime(tokens: t, hidden: h)
         return out
