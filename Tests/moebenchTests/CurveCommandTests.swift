@@ -79,7 +79,7 @@ struct CurveCommandTests {
         let run = try runMoebench(["models", "--format", "json"])
         #expect(run.status == 0)
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [[String: Any]])
-        #expect(rows.count == 14)
+        #expect(rows.count == 18)
         #expect(rows.contains { $0["name"] as? String == "deepseek-v4-flash" && $0["attention"] as? String == "CSA+HCA" })
         let table = try runMoebench(["models"])
         #expect(table.stdout.contains("qwen3-235b-a22b") && table.stdout.contains("671B"))

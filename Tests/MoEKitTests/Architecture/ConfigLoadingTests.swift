@@ -54,7 +54,7 @@ struct ConfigLoadingTests {
                 case .slidingWindow: c.window += 1
                 case .compressedSparse: c.csa += 1
                 case .heavilyCompressed: c.hca += 1
-                case .full: break
+                case .full, .linear: break
                 }
             }
             return c
@@ -221,15 +221,16 @@ struct ConfigLoadingTests {
         } catch {
             guard case .unknownPreset(_, let suggestion, let known) = error else { Issue.record("\(error)"); return }
             #expect(suggestion == "deepseek-v3" || suggestion == "deepseek-v3.2")
-            #expect(known.count == 14)
+            #expect(known.count == 18)
         }
     }
 
-    @Test func fourteenPresets() {
+    @Test func eighteenPresets() {
         #expect(ModelSpec.presetNames == [
             "deepseek-v2", "deepseek-v3", "deepseek-v3.2", "deepseek-v4-flash", "deepseek-v4-pro",
-            "gpt-oss-120b", "kimi-k2", "kimi-k2.5", "kimi-k2.6", "llama-3.1-70b", "llama-3.1-8b",
-            "mixtral-8x7b", "qwen3-235b-a22b", "qwen3-30b-a3b",
+            "gpt-oss-120b", "kimi-k2", "kimi-k2.5", "kimi-k2.6", "kimi-k3", "kimi-linear-48b-a3b",
+            "llama-3.1-70b", "llama-3.1-8b", "mixtral-8x7b", "qwen3-235b-a22b", "qwen3-30b-a3b",
+            "qwen3-next-80b-a3b", "qwen3.5-397b-a17b",
         ])
     }
 }

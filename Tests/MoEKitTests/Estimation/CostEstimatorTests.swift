@@ -19,7 +19,7 @@ struct CostEstimatorTests {
     }
 
     /// Per-layer costs add up to the totals (plus embedding and output head).
-    @Test(arguments: ["deepseek-v3", "deepseek-v4-flash", "gpt-oss-120b", "deepseek-v3.2"])
+    @Test(arguments: ["deepseek-v3", "deepseek-v4-flash", "gpt-oss-120b", "deepseek-v3.2", "qwen3-next-80b-a3b", "kimi-k3"])
     func layersSumToTotals(name: String) throws {
         let e = CostEstimator(model: try preset(name))
         let n = 50_000, batch = 16
@@ -103,7 +103,7 @@ struct CostEstimatorTests {
     @Test func sweepAllPresets() throws {
         let r = try ContextSweep.allPresets(points: 5)
         #expect(r.count == CostMetric.allCases.count)
-        #expect(r[0].count == 14 && r[0][0].count == 5)
+        #expect(r[0].count == 18 && r[0][0].count == 5)
         // KV grows with context for every model.
         for model in r[0] { #expect(zip(model, model.dropFirst()).allSatisfy { $0 <= $1 }) }
     }
