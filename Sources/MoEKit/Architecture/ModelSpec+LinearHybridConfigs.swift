@@ -43,8 +43,15 @@ extension ModelSpec {
         if q == nil { q = try r.nested("quantization_config") }
         let qwen = family.hasPrefix("qwen")
         var spec = qwen ? try qwenNextModel(r) : try kimiLinearModel(r)
-        spec.serving.weights = try weightPrecision(q, expertDType: nil)
-        spec.serving.kvStorage = try kvStorage(q, default: spec.serving.kvStorage)
+        // The state dtype as sglang reads it: `mamba_ssm_dtype` in the text config, else at the root.
+        let key = "mamba_ssm_dtype"
+        let stateReader = r.has(key) || !root.has(key) ? r : root
+        let state = try stateFormat(stateReader, key: key)
+        spec.serving = ServingDefaults(
+            weights: try weightPrecision(q, expertDType: nil),
+            kvStorage: try kvStorage(q, default: KVStorage(state: state)),
+            source: "weights from quantization_config; BF16 KV unless kv_cache_scheme says 8 bits; recurrent state "
+                + (stateReader.has(key) ? "\(state) from \(stateReader.name(key))" : "fp32 (no \(key); fla's kernels and sglang keep it in fp32)"))
         return spec
     }
 
@@ -70,12 +77,11 @@ extension ModelSpec {
                                    valueHeadDim: try bounded(r, "linear_value_head_dim"),
                                    convolutionKernel: try bounded(r, "linear_conv_kernel_dim"), layers: 0)
         let kinds = try qwenSchedule(r, layers: c.layers)
-        var hybrid = LinearHybridAttention(
+        let hybrid = LinearHybridAttention(
             hiddenSize: c.hidden, linear: .gatedDeltaNet(linear),
             full: .grouped(GroupedQueryAttention(hiddenSize: c.hidden, queryHeads: c.heads, kvHeads: kvHeads, headDim: headDim,
                                                  layerKinds: [], hasBias: try r.bool("attention_bias", default: false), hasQKNorm: true)),
             fullOutputGate: try r.bool("attn_output_gate", default: true), layerKinds: kinds)
-        hybrid = hybrid.withLayerCounts()
 
         // Layer i is MoE iff i ∉ mlp_only_layers and (i + 1) % decoder_sparse_step == 0
         // (transformers `Qwen3NextDecoderLayer`).
@@ -95,15 +101,12 @@ extension ModelSpec {
                                    expertIntermediateSize: try r.positiveInt("moe_intermediate_size"),
                                    sharedIntermediateSize: sharedWidth > 0 ? sharedWidth : nil)
         let dense = ffnKinds.contains(.dense) ? try r.positiveInt("intermediate_size") : try r.int("intermediate_size", default: 0)
-        let stateKey = "mamba_ssm_dtype"
-        let state = try stateFormat(r, key: stateKey)
         return ModelSpec(
             name: "", modelType: "", hiddenSize: c.hidden, layerCount: c.layers, vocabularySize: c.vocab,
             tiesWordEmbeddings: c.tied, mtpLayerCount: try r.int("mtp_num_hidden_layers", default: 0),
             maxContext: c.maxContext, attention: .linearHybrid(hybrid),
             feedForward: FeedForwardSpec(hiddenSize: c.hidden, denseIntermediateSize: dense, moe: moe, layerKinds: ffnKinds),
-            serving: ServingDefaults(weights: WeightPrecision(.bf16), kvStorage: KVStorage(state: state),
-                                     source: "weights from quantization_config; BF16 KV; recurrent state in \(state) (\(r.has(stateKey) ? stateKey : "no \(stateKey): fp32, as fla's kernels keep it"))"))
+            serving: ServingDefaults(weights: WeightPrecision(.bf16), kvStorage: KVStorage(), source: ""))
     }
 
     /// The schedule from `layer_types` (`linear_attention` / `full_attention`), else from
@@ -168,7 +171,7 @@ extension ModelSpec {
                                            valueHeadDim: try r.positiveInt("v_head_dim"), layers: 0)
         let hybrid = LinearHybridAttention(hiddenSize: hidden, linear: .kimiDelta(kda), full: .latent(mla),
                                            fullOutputGate: try r.bool("mla_use_output_gate", default: false),
-                                           layerKinds: kinds).withLayerCounts()
+                                           layerKinds: kinds)
 
         // Layer i is MoE iff i >= first_k_dense_replace and i % moe_layer_freq == 0 (Kimi
         // Linear `modeling_kimi.py`, as DeepSeek-V3).
@@ -211,8 +214,7 @@ extension ModelSpec {
             mtpLayerCount: try r.int("num_nextn_predict_layers", default: 0), maxContext: maxContext,
             attention: .linearHybrid(hybrid),
             feedForward: FeedForwardSpec(hiddenSize: hidden, denseIntermediateSize: dense, moe: moe, layerKinds: ffnKinds),
-            serving: ServingDefaults(weights: WeightPrecision(.bf16), kvStorage: KVStorage(state: .fp32),
-                                     source: "weights from quantization_config; BF16 KV; recurrent state in fp32 (no mamba_ssm_dtype; fla's kernels keep it in fp32)"))
+            serving: ServingDefaults(weights: WeightPrecision(.bf16), kvStorage: KVStorage(), source: ""))
     }
 
     /// The schedule from `kda_layers` and `full_attn_layers` (one-based): every layer in exactly
@@ -245,22 +247,5 @@ extension ModelSpec {
             }
         }
         return kinds.map { $0 ?? .full }
-    }
-}
-
-extension LinearHybridAttention {
-    /// A copy whose inner models count the layers of their kind (the schedule is the hybrid's).
-    func withLayerCounts() -> LinearHybridAttention {
-        var copy = self
-        let linearLayers = layerKinds.count { $0 == .linear }, fullLayers = layerKinds.count - linearLayers
-        switch linear {
-        case .gatedDeltaNet(var a): a.layers = linearLayers; copy.linear = .gatedDeltaNet(a)
-        case .kimiDelta(var a): a.layers = linearLayers; copy.linear = .kimiDelta(a)
-        }
-        switch full {
-        case .grouped(var a): a.layerKinds = Array(repeating: .full, count: fullLayers); copy.full = .grouped(a)
-        case .latent(var a): a.layers = fullLayers; copy.full = .latent(a)
-        }
-        return copy
     }
 }

@@ -54,8 +54,10 @@ public enum DeltaRule {
     ///
     /// - Complexity: O(1).
     @inlinable
+    /// A `chunk` below 1 is taken as 1.
     public static func prefillFlops(tokens n: Int, keyDim dk: Int, valueDim dv: Int, chunk: Int = chunkSize) -> Double {
-        Double(n / chunk) * chunkFlops(chunk, keyDim: dk, valueDim: dv) + chunkFlops(n % chunk, keyDim: dk, valueDim: dv)
+        let c = Swift.max(chunk, 1)
+        return Double(n / c) * chunkFlops(c, keyDim: dk, valueDim: dv) + chunkFlops(n % c, keyDim: dk, valueDim: dv)
     }
 
     /// FLOPs of a depthwise causal convolution of `kernel` taps over `channels` channels, per

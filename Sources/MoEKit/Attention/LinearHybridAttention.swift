@@ -76,14 +76,22 @@ public struct LinearHybridAttention: AttentionCostModel, Hashable {
     /// The kind of each layer: ``AttentionLayerKind/linear`` or ``AttentionLayerKind/full``.
     public var layerKinds: [AttentionLayerKind]
 
-    /// A hybrid with the given schedule.
+    /// A hybrid with the given schedule. The layer counts of `linear` and `full` are set to the
+    /// schedule's (costs use the schedule; the inner models' counts only describe it).
     public init(hiddenSize: Int, linear: LinearLayers, full: FullLayers, fullOutputGate: Bool,
                 layerKinds: [AttentionLayerKind]) {
         self.hiddenSize = hiddenSize
-        self.linear = linear
-        self.full = full
         self.fullOutputGate = fullOutputGate
         self.layerKinds = layerKinds
+        let linearLayers = layerKinds.count { $0 == .linear }, fullLayers = layerKinds.count - linearLayers
+        switch linear {
+        case .gatedDeltaNet(var a): a.layers = linearLayers; self.linear = .gatedDeltaNet(a)
+        case .kimiDelta(var a): a.layers = linearLayers; self.linear = .kimiDelta(a)
+        }
+        switch full {
+        case .grouped(var a): a.layerKinds = Array(repeating: .full, count: fullLayers); self.full = .grouped(a)
+        case .latent(var a): a.layers = fullLayers; self.full = .latent(a)
+        }
     }
 
     public var design: AttentionDesign {

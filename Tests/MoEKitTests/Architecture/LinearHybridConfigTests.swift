@@ -118,6 +118,12 @@ struct LinearHybridConfigTests {
         let types = try spec(fromJSON: Self.qwenLike(#""layer_types": ["full_attention", "linear_attention", "linear_attention", "linear_attention"], "mamba_ssm_dtype": "bfloat16""#))
         #expect(types.attentionModel.layerKinds == [.full, .linear, .linear, .linear])
         #expect(types.serving.kvStorage.state == .bf16)
+        // Qwen3.5 nests the text model; a state dtype at the root applies when the text config has none.
+        let nested = #"{"model_type": "qwen3_5_moe", "mamba_ssm_dtype": "torch.float16", "text_config": "#
+            + Self.qwenLike(#""full_attention_interval": 4"#) + "}"
+        let wrapped = try spec(fromJSON: nested)
+        #expect(wrapped.serving.kvStorage.state == .fp16 && wrapped.modelType == "qwen3_5_moe")
+        #expect(wrapped.attentionModel.layerKinds == [.linear, .linear, .linear, .full])
     }
 
     @Test func scheduleMustCoverEveryLayerOnce() {

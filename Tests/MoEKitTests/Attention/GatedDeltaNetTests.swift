@@ -68,6 +68,10 @@ struct GatedDeltaNetTests {
         #expect(a.design == .gatedDeltaNetHybrid && a.hasRecurrentState && !a.hasIndexer)
         for (i, kind) in a.layerKinds.enumerated() { #expect(kind == ((i + 1) % 4 == 0 ? .full : .linear)) }
         #expect(a.layerKindCounts.map(\.count) == [36, 12])
+        // The inner models count the layers of their kind.
+        #expect(try gdn().layers == 36)
+        guard case .grouped(let gqa) = a.full else { Issue.record("not GQA"); return }
+        #expect(gqa.layerKinds == Array(repeating: .full, count: 12))
     }
 
     /// Hybrid KV at n: 36 states + 12 GQA layers of 2·2·256·2 = 2,048 B per token. At 1M:
