@@ -71,14 +71,17 @@ extension StepModel {
         }
         let tokens = phase.tokens
         let kv: Double
-        let perSequence = attention.totalKVCacheBytes(context: d.context, storage: d.kvStorage)
+        // The growing cache and the linear layers' constant state, each with its TP replication.
+        let state = attention.totalStateBytes(storage: d.kvStorage)
+        let perSequence = kvReplication * (attention.totalKVCacheBytes(context: d.context, storage: d.kvStorage) - state)
+            + stateReplication * state
         switch phase {
         case .decode(let s, _):
-            kv = s * kvReplication * perSequence
+            kv = s * perSequence
         case .prefill(let c):
             // The prompts of one forward: c / (1 − hit) prompt tokens, at least one whole prompt.
             let promptTokens = Swift.max(Double(d.context), c / (1 - d.cacheHitRate))
-            kv = promptTokens / Double(d.context) * kvReplication * perSequence
+            kv = promptTokens / Double(d.context) * perSequence
         }
         let activations = tokens * 2 * (8 * h + 2 * widest)
         return MemoryFootprint(weights: nonExpert, expertWeights: experts, draftWeights: draft, kvCache: kv,
