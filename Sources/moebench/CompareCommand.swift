@@ -30,7 +30,7 @@ extension MoEBench {
         struct Row: Encodable {
             var model: String, attention: String, kvFormat: String, indexerFormat: String?, weights: String
             var paramsTotal: Int, paramsActive: Int
-            var kvBytesPerSequence: Double, decodeFlops: Double, decodeBytesPerToken: Double, prefillFlops: Double
+            var kvBytesPerSequence: Double, stateBytesPerSequence: Double, decodeFlops: Double, decodeBytesPerToken: Double, prefillFlops: Double
         }
 
         func run() throws {
@@ -46,7 +46,7 @@ extension MoEBench {
                                 indexerFormat: spec.attentionModel.hasIndexer ? e.kvStorage.indexer.rawValue : nil,
                                 weights: e.weights.description,
                                 paramsTotal: e.parameterCount.total.total, paramsActive: e.parameterCount.active(),
-                                kvBytesPerSequence: d.kvCacheBytesPerSequence, decodeFlops: d.totalFlops,
+                                kvBytesPerSequence: d.kvCacheBytesPerSequence, stateBytesPerSequence: d.stateBytesPerSequence, decodeFlops: d.totalFlops,
                                 decodeBytesPerToken: d.bytesReadPerToken, prefillFlops: p.totalFlops))
             }
             switch format {

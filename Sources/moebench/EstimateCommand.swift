@@ -50,6 +50,7 @@ extension MoEBench {
         static func table(_ r: EstimateReport) -> String {
             var out = "\(r.model) (\(r.modelType), \(r.attention)) at context \(r.context) (\(ContextLength.format(r.context)))\n"
             out += "formats: KV \(r.formats.kvCache)" + (r.formats.indexer.map { ", indexer \($0)" } ?? "")
+                + (r.formats.recurrentState.map { ", recurrent state \($0)" } ?? "")
                 + ", weights \(r.formats.weights), experts \(r.formats.expertWeights)\n"
             out += "layers: " + r.layerKinds.map { "\($0.count) \($0.kind)" }.joined(separator: ", ") + "\n\n"
             var t = TextTable(leftAligned: true, ["quantity", "value", "readable"])
@@ -60,6 +61,7 @@ extension MoEBench {
                 ("params.mtp (not in total)", Double(r.params.mtp), Format.count),
                 ("kv_cache.bytes_per_sequence", r.kvCache.bytesPerSequence, Format.bytes),
                 ("kv_cache.bytes_per_token", r.kvCache.bytesPerToken, Format.bytes),
+                ("kv_cache.state_bytes_per_sequence (constant)", r.kvCache.stateBytesPerSequence, Format.bytes),
                 ("decode.attention_flops", r.decode.attentionFlops, Format.flops),
                 ("decode.indexer_flops", r.decode.indexerFlops, Format.flops),
                 ("decode.weight_flops", r.decode.weightFlops, Format.flops),

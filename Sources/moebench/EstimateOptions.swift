@@ -21,13 +21,22 @@ enum IndexerFormatOption: String, ExpressibleByArgument, CaseIterable {
     var format: IndexerKeyFormat { IndexerKeyFormat(rawValue: rawValue)! }
 }
 
-/// `--kv-format` and `--indexer-format`.
+/// A recurrent-state format option value.
+enum StateFormatOption: String, ExpressibleByArgument, CaseIterable {
+    case fp32, bf16, fp16
+    var format: RecurrentStateFormat { RecurrentStateFormat(rawValue: rawValue)! }
+}
+
+/// `--kv-format`, `--indexer-format` and `--state-format`.
 struct StorageOptions: ParsableArguments {
     @Option(name: .customLong("kv-format"), help: "KV-cache format: bf16 or fp8 (default: how the model is served).")
     var kvFormat: KVFormatOption?
 
     @Option(name: .customLong("indexer-format"), help: "Lightning-indexer key format: bf16, fp8 or fp4 (DSA and V4 models only).")
     var indexerFormat: IndexerFormatOption?
+
+    @Option(name: .customLong("state-format"), help: "Linear-attention recurrent state format: fp32, bf16 or fp16 (default: the config's mamba_ssm_dtype, else fp32; GDN and KDA models only).")
+    var stateFormat: StateFormatOption?
 
     @Option(name: .customLong("weights"), help: "Format of non-expert weights: bf16, fp8, int8, mxfp4, nvfp4, int4 (default: as served).")
     var weights: String?
@@ -50,7 +59,7 @@ struct StorageOptions: ParsableArguments {
     /// design does not have are errors, otherwise they apply only where they exist.
     func estimator(for model: ModelSpec, strict: Bool) throws -> CostEstimator {
         var spec = model
-        if strict || spec.attentionModel.design == .multiHeadLatent {
+        if strict || spec.attentionModel.design == .multiHeadLatent || spec.attentionModel.design == .kimiDeltaHybrid {
             spec = try spec.withLatentAttentionModes(prefill: mlaPrefill?.mode, decode: mlaDecode?.mode)
         }
         var precision = spec.serving.weights
@@ -66,11 +75,12 @@ struct StorageOptions: ParsableArguments {
         return f
     }
 
-    /// The storage for `model`; with `strict`, an indexer format for a model without an indexer
-    /// is an error, otherwise it is applied only where it exists.
+    /// The storage for `model`; with `strict`, an indexer or state format for a model without an
+    /// indexer or linear layers is an error, otherwise it is applied only where it exists.
     func storage(for model: ModelSpec, strict: Bool) throws -> KVStorage {
         let indexer = (strict || model.attentionModel.hasIndexer) ? indexerFormat?.format : nil
-        return try CostEstimator.kvStorage(for: model, kv: kvFormat?.format, indexer: indexer)
+        let state = (strict || model.attentionModel.hasRecurrentState) ? stateFormat?.format : nil
+        return try CostEstimator.kvStorage(for: model, kv: kvFormat?.format, indexer: indexer, state: state)
     }
 }
 

@@ -13,6 +13,7 @@ struct EstimateReport: Encodable {
     struct Formats: Encodable {
         var kvCache: String
         var indexer: String?
+        var recurrentState: String?
         var weights: String
         var expertWeights: String
     }
@@ -48,8 +49,11 @@ struct EstimateReport: Encodable {
         var activeBreakdown: Components
     }
     struct KVCache: Encodable {
+        /// Everything one sequence holds, constant state included.
         var bytesPerSequence: Double
         var bytesPerToken: Double
+        /// Of `bytesPerSequence`, the constant state of linear-attention layers.
+        var stateBytesPerSequence: Double
     }
     struct Decode: Encodable {
         var batchSize: Int
@@ -112,13 +116,15 @@ struct EstimateReport: Encodable {
         self.context = context
         formats = Formats(kvCache: e.kvStorage.kv.rawValue,
                           indexer: m.attentionModel.hasIndexer ? e.kvStorage.indexer.rawValue : nil,
+                          recurrentState: m.attentionModel.hasRecurrentState ? e.kvStorage.state.rawValue : nil,
                           weights: e.weights.dense.description, expertWeights: e.weights.experts.description)
         params = Params(total: p.total.total, active: p.active(.excludingEmbedding),
                         activeConvention: ActiveParameterConvention.excludingEmbedding.rawValue,
                         activeIncludingEmbedding: p.active(.includingEmbedding), mtp: p.mtp,
                         totalBreakdown: Components(p.total), activeBreakdown: Components(p.active))
         kvCache = KVCache(bytesPerSequence: d.kvCacheBytesPerSequence,
-                          bytesPerToken: d.kvCacheBytesPerSequence / Double(context))
+                          bytesPerToken: d.kvCacheBytesPerSequence / Double(context),
+                          stateBytesPerSequence: d.stateBytesPerSequence)
         decode = Decode(batchSize: batchSize, attentionFlops: d.attentionFlops, indexerFlops: d.attention.indexerFlops,
                         weightFlops: d.weightFlops.total, totalFlops: d.totalFlops, kvBytesRead: d.kvBytesRead,
                         indexerBytesRead: d.attention.indexerBytesRead, weightBytesPerToken: d.weightBytesPerToken,
@@ -155,6 +161,7 @@ struct EstimateReport: Encodable {
             ("params.total", Double(params.total)), ("params.active", Double(params.active)),
             ("params.active_including_embedding", Double(params.activeIncludingEmbedding)), ("params.mtp", Double(params.mtp)),
             ("kv_cache.bytes_per_sequence", kvCache.bytesPerSequence), ("kv_cache.bytes_per_token", kvCache.bytesPerToken),
+            ("kv_cache.state_bytes_per_sequence", kvCache.stateBytesPerSequence),
             ("decode.batch_size", Double(decode.batchSize)),
             ("decode.attention_flops", decode.attentionFlops), ("decode.indexer_flops", decode.indexerFlops),
             ("decode.weight_flops", decode.weightFlops), ("decode.total_flops", decode.totalFlops),

@@ -86,7 +86,8 @@ struct ServeReport {
         var out = "\(p.model.name) on \(d.devices) x \(a.name) (\(a.summary))\n"
         out += "layout: \(d.attentionGroups) DP-attention groups of TP \(d.tensorParallel), EP \(d.expertParallel), \(d.redundantExperts) redundant experts; context \(ContextLength.format(d.context))\n"
         out += "formats: weights \(d.weights.dense), experts \(d.weights.experts), KV \(d.kvStorage.kv)"
-        out += (p.model.attentionModel.hasIndexer ? ", indexer \(d.kvStorage.indexer)" : "") + "\n"
+        out += (p.model.attentionModel.hasIndexer ? ", indexer \(d.kvStorage.indexer)" : "")
+            + (p.model.attentionModel.hasRecurrentState ? ", recurrent state \(d.kvStorage.state)" : "") + "\n"
         out += "serving: " + (d.speculation.map { "MTP \($0.draftTokens) draft, acceptance \($0.acceptance)" } ?? "no MTP")
         out += ", overlap \(d.overlap ? "on" : "off"), cache hit rate \(Format.plain(d.cacheHitRate)), prefill chunk \(d.prefillChunk)\n"
         if let c = decode {
@@ -164,6 +165,7 @@ struct ServeReport {
             "redundant_experts": d.redundantExperts, "weights": d.weights.dense.description,
             "expert_weights": d.weights.experts.description, "kv_format": d.kvStorage.kv.rawValue,
             "indexer_format": p.model.attentionModel.hasIndexer ? d.kvStorage.indexer.rawValue as Any : NSNull(),
+            "state_format": p.model.attentionModel.hasRecurrentState ? d.kvStorage.state.rawValue as Any : NSNull(),
             "context": d.context, "prefill_chunk": d.prefillChunk, "mtp_tokens": d.speculation?.draftTokens ?? 0,
             "mtp_acceptance": optional(d.speculation?.acceptance), "cache_hit_rate": d.cacheHitRate,
             "overlap": d.overlap, "expert_load": load,

@@ -274,6 +274,8 @@ struct BadInputMatrixTests {
         BadInputCase(arguments: ["estimate", "--config", "@in/bad.json", "--context", "1K"], message: "line 1, column 25"),
         BadInputCase(arguments: ["compare", "--models", "kimi-k2,@in/bad.json", "--context", "1K"], message: "bad.json: config is not a valid JSON object"),
         BadInputCase(arguments: ["estimate", "--config", "@in/deep.json", "--context", "1K"], message: "nested deeper than 64 levels"),
+        BadInputCase(arguments: ["estimate", "--model", "deepseek-v3", "--context", "1K", "--state-format", "fp16"], message: "recurrent-state format"),
+        BadInputCase(arguments: ["curve", "--models", "qwen3-next-80b-a3b", "--state-format", "fp64"], message: "fp64"),
     ]
 
     static let allCases = numericCases + listCases + fileCases + outputCases + otherCases

@@ -146,6 +146,60 @@ struct EstimateCommandTests {
                                containing: ["kv-format"])
     }
 
+    /// Qwen3-Next: 36 Gated DeltaNet layers hold 2,146,304 B each in FP32 (32·128·128·4 state +
+    /// 8,192·3·2 convolution), 1,097,728 B with `--state-format bf16`; the 12 GQA layers add
+    /// 2·2·256·2 = 2,048 B per token each. `bytes_per_sequence` stays the total.
+    @Test func linearStateIsReportedSeparately() throws {
+        for (format, perLayer) in [("fp32", 2_146_304), ("bf16", 1_097_728)] {
+            let run = try runMoebench(["estimate", "--model", "qwen3-next-80b-a3b", "--context", "4096",
+                                       "--state-format", format, "--format", "json"])
+            #expect(run.status == 0, "\(run.stderr)")
+            let o = try json(run)
+            #expect(number(o, "kv_cache.state_bytes_per_sequence") == Double(36 * perLayer))
+            #expect(number(o, "kv_cache.bytes_per_sequence") == Double(36 * perLayer + 12 * 2_048 * 4096))
+            #expect((o["formats"] as? [String: Any])?["recurrent_state"] as? String == format)
+            // Decode reads each state once: 36 states + 12 layers of 4,096 cached tokens.
+            #expect(number(o, "decode.kv_bytes_read") == Double(36 * perLayer + 12 * 2_048 * 4096))
+        }
+        let table = try runMoebench(["estimate", "--model", "kimi-linear-48b-a3b", "--context", "1M"])
+        #expect(table.status == 0)
+        #expect(table.stdout.contains("kv_cache.state_bytes_per_sequence") && table.stdout.contains("recurrent state fp32"))
+        // Designs without linear layers report 0 and refuse a state format.
+        let mla = try json(try runMoebench(["estimate", "--model", "deepseek-v3", "--context", "1K", "--format", "json"]))
+        #expect(number(mla, "kv_cache.state_bytes_per_sequence") == 0)
+        try expectOneLineError(["estimate", "--model", "deepseek-v3", "--context", "1K", "--state-format", "bf16"],
+                               containing: ["recurrent-state format", "no linear-attention layers"])
+        try expectOneLineError(["estimate", "--model", "kimi-k3", "--context", "1K", "--state-format", "int8"],
+                               containing: ["int8"])
+    }
+
+    /// Schedule errors in a config name their keys, in one line, exit status 2.
+    @Test func linearScheduleErrorsNameTheirKeys() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("moebench-linear-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func config(_ kda: String, _ full: String, latent: Int = 32) -> String {
+            """
+            {"model_type": "kimi_linear", "hidden_size": 64, "num_hidden_layers": 4, "vocab_size": 100,
+             "num_attention_heads": 4, "model_max_length": 4096, "kv_lora_rank": 16, "qk_nope_head_dim": 8,
+             "qk_rope_head_dim": 4, "v_head_dim": 8, "num_experts": 8, "num_experts_per_token": 2,
+             "moe_intermediate_size": 32, "routed_expert_hidden_size": \(latent),
+             "linear_attn_config": {"kda_layers": \(kda), "full_attn_layers": \(full), "num_heads": 2, "head_dim": 8,
+                                    "short_conv_kernel_size": 4}}
+            """
+        }
+        let cases: [(String, [String])] = [
+            (config("[1, 2, 3]", "[3, 4]"), ["kda_layers", "full_attn_layers", "layer 3 is in both lists"]),
+            (config("[1, 2]", "[4]"), ["layer 3 of 4 is in neither list"]),
+            (config("[1, 2, 3]", "[4]", latent: 128), ["routed_expert_hidden_size", "hidden_size"]),
+        ]
+        for (i, (text, words)) in cases.enumerated() {
+            let url = dir.appendingPathComponent("c\(i).json")
+            try Data(text.utf8).write(to: url)
+            try expectOneLineError(["estimate", "--config", url.path, "--context", "1K"], containing: words)
+        }
+    }
+
     @Test func modelOrConfigRequired() throws {
         try expectOneLineError(["estimate", "--context", "1K"], containing: ["--model"])
     }

@@ -355,4 +355,24 @@ struct ServeCommandTests {
         #expect(mismatch.status == 2)
         #expect(mismatch.stderr.contains("the expert load has 384 experts but the model has 256"))
     }
+
+    /// The linear hybrids serve: Kimi Linear at 4K with 10 sequences per device holds
+    /// 10 × (20 KDA states of 2,170,880 B + 7 MLA layers × 1,152 B × 4,096) = 764,477,440 B of
+    /// cache (TP 1: no replication).
+    @Test func linearHybridsServe() throws {
+        let o = try json(["serve", "--model", "kimi-linear-48b-a3b", "--accelerator", "h200", "--context", "4096",
+                          "--batch-per-device", "10"])
+        #expect(number(o, "decode.memory.components.kv_cache") == 764_477_440)
+        #expect(value(o, "deployment.state_format") as? String == "fp32")
+        // TP 8: every rank of a group holds the whole MLA latent (8 copies per 8 devices' worth of
+        // sequences) but only 32/8 of the KDA heads' state: 10 × (8 × 7 × 1,152 × 4,096 + 20 × 2,170,880).
+        let tp = try json(["serve", "--model", "kimi-linear-48b-a3b", "--accelerator", "h200", "--context", "4096",
+                           "--batch-per-device", "10", "--tp", "8"])
+        #expect(number(tp, "decode.memory.components.kv_cache") == 3_076_587_520)
+        let q = try run(["serve", "--model", "qwen3-next-80b-a3b", "--accelerator", "h200", "--context", "128K"])
+        #expect(q.status == 0, "\(q.stderr)")
+        #expect(q.stdout.contains("recurrent state fp32"))
+        let k3 = try run(["serve", "--model", "kimi-k3", "--accelerator", "b200", "--context", "1M", "--devices", "8"])
+        #expect(k3.status == 0, "\(k3.stderr)")
+    }
 }

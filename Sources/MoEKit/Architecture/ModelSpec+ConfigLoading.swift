@@ -13,7 +13,9 @@ extension ModelSpec {
     ///
     /// Supported `model_type`s: `deepseek_v2`, `deepseek_v3`, `kimi_k2`, `deepseek_v32`,
     /// `deepseek_v4`, `qwen3_moe`, `mixtral`, `gpt_oss`, `llama`, `glm4_moe`, `glm_moe_dsa`,
-    /// `minimax_m2`, and `kimi_k25` and `llama4` (whose text model sits under `text_config`).
+    /// `minimax_m2`, `kimi_k25` and `llama4` (whose text model sits under `text_config`), and the
+    /// linear-attention hybrids `qwen3_next`, `qwen3_5_moe`, `kimi_linear` and `kimi_k3` (the
+    /// last two wrappers nest under `text_config`).
     ///
     /// - Parameters:
     ///   - configJSON: The file's bytes.
@@ -80,6 +82,8 @@ extension ModelSpec {
             self = try Self.groupedModel(reader, family: textType, quantization: quantization)
         case _ where Self.glmMiniMaxLlama4ModelTypes.contains(textType):
             self = try Self.glmMiniMaxLlama4Model(reader, family: textType, quantization: quantization)
+        case "qwen3_next", "qwen3_5_moe", "kimi_linear", "kimi_k3":
+            self = try Self.linearHybridModel(reader, family: textType, quantization: quantization)
         default:
             throw .unsupportedModelType(type, suggestion: closestMatch(to: type, in: ModelSpecError.supportedModelTypes))
         }

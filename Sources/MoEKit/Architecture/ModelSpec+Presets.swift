@@ -50,8 +50,16 @@ extension ModelSpec {
             let kvName = try s.string("kv_cache") ?? "bf16", indexerName = try s.string("indexer") ?? "bf16"
             guard let kv = KVCacheFormat(rawValue: kvName) else { throw .invalidValue(key: s.name("kv_cache"), value: kvName, reason: "unknown KV format") }
             guard let indexer = IndexerKeyFormat(rawValue: indexerName) else { throw .invalidValue(key: s.name("indexer"), value: indexerName, reason: "unknown indexer format") }
+            // The recurrent-state format stays the config's (`mamba_ssm_dtype`) unless named here.
+            var state = spec.serving.kvStorage.state
+            if let stateName = try s.string("recurrent_state") {
+                guard let f = RecurrentStateFormat(rawValue: stateName) else {
+                    throw .invalidValue(key: s.name("recurrent_state"), value: stateName, reason: "unknown state format")
+                }
+                state = f
+            }
             spec.serving = ServingDefaults(weights: WeightPrecision(dense: try weight("weights"), experts: try weight("expert_weights")),
-                                           kvStorage: KVStorage(kv: kv, indexer: indexer), source: try s.string("source") ?? "")
+                                           kvStorage: KVStorage(kv: kv, indexer: indexer, state: state), source: try s.string("source") ?? "")
         }
         if let p = try m.nested("published") {
             func number(_ key: String) throws(ModelSpecError) -> Double {

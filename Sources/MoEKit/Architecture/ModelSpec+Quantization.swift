@@ -27,7 +27,10 @@ extension ModelSpec {
                         if bits == 4 && type == "int" {
                             precision = WeightPrecision(dense: .bf16, experts: .int4(groupSize: try weights.int("group_size", default: 32, minimum: 1)))
                         } else if bits == 4 && type == "float" {
-                            precision = WeightPrecision(dense: .bf16, experts: .nvfp4)
+                            // Kimi K3: `"format": "mxfp4-pack-quantized"` (E8M0 scales per 32);
+                            // other 4-bit float schemes are NVFP4.
+                            let mx = (try q.string("format") ?? "").contains("mxfp4")
+                            precision = WeightPrecision(dense: .bf16, experts: mx ? .mxfp4 : .nvfp4)
                         } else if bits == 8 {
                             precision = WeightPrecision(.fp8)
                         }

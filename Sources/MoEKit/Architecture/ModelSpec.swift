@@ -10,6 +10,8 @@ public enum AttentionArchitecture: Hashable, Sendable {
     case sparse(DeepSeekSparseAttention)
     /// DeepSeek-V4 CSA + HCA + sliding window.
     case compressedHybrid(HybridCompressedAttention)
+    /// Linear-attention layers (Gated DeltaNet, KDA) with full-attention layers between them.
+    case linearHybrid(LinearHybridAttention)
 
     /// The cost model behind the protocol.
     public var costModel: any AttentionCostModel {
@@ -18,6 +20,7 @@ public enum AttentionArchitecture: Hashable, Sendable {
         case .latent(let a): return a
         case .sparse(let a): return a
         case .compressedHybrid(let a): return a
+        case .linearHybrid(let a): return a
         }
     }
 
@@ -28,6 +31,7 @@ public enum AttentionArchitecture: Hashable, Sendable {
         case .latent(let a): return a.hiddenSize
         case .sparse(let a): return a.latent.hiddenSize
         case .compressedHybrid(let a): return a.hiddenSize
+        case .linearHybrid(let a): return a.hiddenSize
         }
     }
 }

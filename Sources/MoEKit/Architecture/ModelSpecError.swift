@@ -36,6 +36,7 @@ public enum ModelSpecError: Error, Hashable, Sendable, CustomStringConvertible {
         "deepseek_v2", "deepseek_v3", "kimi_k2", "kimi_k25", "deepseek_v32", "deepseek_v4",
         "qwen3_moe", "mixtral", "gpt_oss", "llama",
         "glm4_moe", "glm_moe_dsa", "minimax_m2", "llama4",
+        "qwen3_next", "qwen3_5_moe", "kimi_linear", "kimi_k3",
     ]
 
     /// One line; text echoed from the file is escaped (``PrintableText/escaping(_:)``).

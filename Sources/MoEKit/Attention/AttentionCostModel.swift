@@ -20,6 +20,14 @@ public enum AttentionDesign: String, Hashable, Sendable, CaseIterable, CustomStr
     /// DeepSeek-V4's hybrid of compressed sparse (CSA), heavily compressed (HCA) and
     /// sliding-window layers.
     case compressedHybrid = "CSA+HCA"
+    /// Gated DeltaNet linear attention (Qwen3-Next, Qwen3.5), alone.
+    case gatedDeltaNet = "GDN"
+    /// Kimi Delta Attention, per-channel gated linear attention (Kimi Linear, Kimi K3), alone.
+    case kimiDelta = "KDA"
+    /// Gated DeltaNet layers with gated GQA layers between them (Qwen3-Next, Qwen3.5).
+    case gatedDeltaNetHybrid = "GDN+GQA"
+    /// KDA layers with gated MLA layers between them (Kimi Linear, Kimi K3).
+    case kimiDeltaHybrid = "KDA+MLA"
 
     public var description: String { rawValue }
 }
@@ -44,6 +52,9 @@ public enum AttentionLayerKind: Hashable, Sendable, CustomStringConvertible {
     /// A DSA layer without its own lightning indexer: it reuses the top-k selected by the
     /// previous full-indexer layer (GLM-5.x `indexer_types` entry `"shared"`).
     case sharedIndex
+    /// A linear-attention layer (Gated DeltaNet, KDA): a recurrent state of constant size per
+    /// sequence instead of a growing cache.
+    case linear
 
     /// Whether this is a CSA layer (compressed entries chosen by an indexer).
     public var isCompressedSparse: Bool {
@@ -59,6 +70,7 @@ public enum AttentionLayerKind: Hashable, Sendable, CustomStringConvertible {
         case .heavilyCompressed(let m): return "hca-\(m)"
         case .chunked(let c): return "chunked-\(c)"
         case .sharedIndex: return "dsa-shared"
+        case .linear: return "linear"
         }
     }
 }
@@ -147,9 +159,25 @@ public protocol AttentionCostModel: Sendable {
     func decodeCost(for kind: AttentionLayerKind, context: Int, storage: KVStorage) -> AttentionCost
     /// Attention cost of prefilling a `tokens`-long prompt in one layer of `kind` (causal).
     func prefillCost(for kind: AttentionLayerKind, tokens: Int, storage: KVStorage) -> AttentionCost
+    /// Bytes of constant-size per-sequence state one layer of `kind` holds (a linear layer's
+    /// recurrent and convolution state), already included in
+    /// ``kvCacheBytes(for:context:storage:)``; 0 for designs whose cache only grows.
+    func stateBytes(for kind: AttentionLayerKind, storage: KVStorage) -> Double
 }
 
 extension AttentionCostModel {
+    /// No constant-size state: the default for designs whose cache grows with the context.
+    public func stateBytes(for kind: AttentionLayerKind, storage: KVStorage) -> Double { 0 }
+
+    /// Whether some layer keeps a recurrent state (so a state format matters).
+    public var hasRecurrentState: Bool { layerKinds.contains(.linear) }
+
+    /// Constant per-sequence state summed over all layers (part of
+    /// ``totalKVCacheBytes(context:storage:)``).
+    public func totalStateBytes(storage: KVStorage) -> Double {
+        layerKindCounts.reduce(0) { $0 + Double($1.count) * stateBytes(for: $1.kind, storage: storage) }
+    }
+
     /// The number of layers.
     public var layerCount: Int { layerKinds.count }
 

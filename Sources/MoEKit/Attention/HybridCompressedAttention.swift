@@ -109,7 +109,7 @@ public struct HybridCompressedAttention: AttentionCostModel, Hashable {
                 + queryLatentRank * indexHeads * indexHeadDim + h * indexHeads
         case .heavilyCompressed:
             p += 2 * h * d
-        case .full, .slidingWindow, .chunked, .sharedIndex:
+        case .full, .slidingWindow, .chunked, .sharedIndex, .linear:
             break
         }
         return p
@@ -135,6 +135,7 @@ public struct HybridCompressedAttention: AttentionCostModel, Hashable {
         case .compressedSparse(let m): return (w + n / m, n / m)
         case .heavilyCompressed(let m): return (w + n / m, 0)
         case .full, .chunked, .sharedIndex: return (n, 0) // the last two are other designs' kinds
+        case .linear: return (0, 0)
         }
     }
 
@@ -146,6 +147,7 @@ public struct HybridCompressedAttention: AttentionCostModel, Hashable {
         case .compressedSparse(let m): return (w + Swift.min(n / m, indexTopK), n / m)
         case .heavilyCompressed(let m): return (w + n / m, 0)
         case .full, .chunked, .sharedIndex: return (n, 0) // the last two are other designs' kinds
+        case .linear: return (0, 0)
         }
     }
 
@@ -153,7 +155,7 @@ public struct HybridCompressedAttention: AttentionCostModel, Hashable {
     public func compressedEntries(_ kind: AttentionLayerKind, context n: Int) -> Int {
         switch kind {
         case .compressedSparse(let m), .heavilyCompressed(let m): return n / m
-        case .slidingWindow, .full, .chunked, .sharedIndex: return 0
+        case .slidingWindow, .full, .chunked, .sharedIndex, .linear: return 0
         }
     }
 
@@ -191,6 +193,7 @@ public struct HybridCompressedAttention: AttentionCostModel, Hashable {
             scored = PositionSums.compressedEntries(n, ratio: m)
         case .heavilyCompressed(let m): keys = windowSum + PositionSums.compressedEntries(n, ratio: m)
         case .full, .chunked, .sharedIndex: keys = PositionSums.triangle(n)
+        case .linear: keys = 0
         }
         // Every token's raw entry passes through the window; compressed entries are written once.
         let compressed = compressedEntries(kind, context: n)

@@ -16,8 +16,11 @@ public struct DecodeEstimate: Hashable, Sendable {
     public var weightFlops: ComponentCost
     /// Weight bytes read by the whole step (expert weights: distinct experts the batch touches).
     public var weightBytesPerStep: ComponentCost
-    /// KV-cache bytes one sequence holds at `context`.
+    /// KV-cache bytes one sequence holds at `context`, constant state included.
     public var kvCacheBytesPerSequence: Double
+    /// Of ``kvCacheBytesPerSequence``, the constant per-sequence state of linear-attention
+    /// layers (0 for designs without one).
+    public var stateBytesPerSequence: Double = 0
     /// Expected distinct routed experts the step touches per MoE layer (0 for dense models).
     public var distinctExpertsPerLayer: Double
 
@@ -44,8 +47,10 @@ public struct PrefillEstimate: Hashable, Sendable {
     /// Weight bytes read once for the whole prompt (routed experts: the distinct experts n tokens
     /// touch).
     public var weightBytes: ComponentCost
-    /// KV-cache bytes the prompt leaves.
+    /// KV-cache bytes the prompt leaves, constant state included.
     public var kvCacheBytes: Double
+    /// Of ``kvCacheBytes``, the constant state of linear-attention layers.
+    public var stateBytes: Double = 0
 
     /// Attention FLOPs (core + indexer).
     public var attentionFlops: Double { attention.totalFlops }

@@ -51,10 +51,21 @@ public struct CostEstimator: Sendable {
     /// The KV storage for `model` with the given formats replacing its defaults.
     ///
     /// - Throws: ``EstimationError/unsupportedFormat(model:design:option:)`` when an indexer
-    ///   format is given for a design without a lightning indexer.
-    public static func kvStorage(for model: ModelSpec, kv: KVCacheFormat?, indexer: IndexerKeyFormat?) throws(EstimationError) -> KVStorage {
+    ///   format is given for a design without a lightning indexer, and
+    ///   ``EstimationError/unsupportedOption(model:design:option:reason:)`` when a state format is
+    ///   given for a design without linear-attention layers.
+    public static func kvStorage(for model: ModelSpec, kv: KVCacheFormat?, indexer: IndexerKeyFormat?,
+                                 state: RecurrentStateFormat? = nil) throws(EstimationError) -> KVStorage {
         var storage = model.serving.kvStorage
         if let kv { storage.kv = kv }
+        if let state {
+            guard model.attentionModel.hasRecurrentState else {
+                throw .unsupportedOption(model: model.name, design: model.attentionModel.design.rawValue,
+                                         option: "a recurrent-state format (\(state))",
+                                         reason: "it has no linear-attention layers")
+            }
+            storage.state = state
+        }
         if let indexer {
             guard model.attentionModel.hasIndexer else {
                 throw .unsupportedFormat(model: model.name, design: model.attentionModel.design.rawValue,
@@ -75,7 +86,13 @@ public struct CostEstimator: Sendable {
 
     // MARK: - Whole model
 
-    /// KV-cache bytes of one sequence at `context` tokens, all layers.
+    /// Constant per-sequence state of linear-attention layers, all layers (part of
+    /// ``kvCacheBytes(context:)``; 0 for designs without one).
+    public var stateBytesPerSequence: Double {
+        attentionModel.totalStateBytes(storage: kvStorage)
+    }
+
+    /// KV-cache bytes of one sequence at `context` tokens, all layers, constant state included.
     ///
     /// - Throws: ``EstimationError/contextOutOfRange(_:)`` outside `1...2^40`.
     public func kvCacheBytes(context: Int) throws(EstimationError) -> Double {
@@ -139,7 +156,8 @@ public struct CostEstimator: Sendable {
         }
         return DecodeEstimate(context: context, batchSize: batchSize, attention: attention,
                               weightFlops: weightFlopsPerToken, weightBytesPerStep: weightBytes(tokens: batchSize),
-                              kvCacheBytesPerSequence: kv, distinctExpertsPerLayer: distinctExperts(tokens: batchSize))
+                              kvCacheBytesPerSequence: kv, stateBytesPerSequence: stateBytesPerSequence,
+                              distinctExpertsPerLayer: distinctExperts(tokens: batchSize))
     }
 
     /// Prefill of one `tokens`-long prompt.
@@ -155,6 +173,6 @@ public struct CostEstimator: Sendable {
         }
         return PrefillEstimate(tokens: tokens, attention: attention,
                                weightFlops: weightFlopsPerToken.scaled(by: Double(tokens)),
-                               weightBytes: weightBytes(tokens: tokens), kvCacheBytes: kv)
+                               weightBytes: weightBytes(tokens: tokens), kvCacheBytes: kv, stateBytes: stateBytesPerSequence)
     }
 }

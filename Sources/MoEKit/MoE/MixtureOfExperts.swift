@@ -2,6 +2,10 @@
 //
 // Formulas: per-token cost and parameter counts of SwiGLU experts and the router, derived here
 // (3·h·d_ff parameters per expert, E·h per router); per-model routing from each config.json.
+// Latent MoE: NVIDIA, "Nemotron 3: Efficient and Open Intelligence" (white paper, 2025, §LatentMoE)
+// and Kimi K3's `routed_expert_hidden_size` (`routed_expert_down_proj` / `_up_proj` around the
+// routed experts; the router and the shared experts see the full hidden state, as vLLM's and
+// mlx-lm's Kimi K3 support compute it).
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,6 +16,13 @@
 /// SwiGLU block of three `h × d_ff` matrices: `3·h·d_ff` parameters, `6·h·d_ff` FLOPs per token.
 /// The router is one `E × h` matrix: `2·E·h` FLOPs per token; what it computes from its
 /// logits is ``router``, read from the model's `config.json`.
+///
+/// **Latent MoE** (``latentSize`` `ℓ` < `h`): the routed experts work in a smaller width. Each
+/// token is projected down once (`h → ℓ`), the `k` experts (`3·ℓ·d_ff` parameters each) run on
+/// the latent, and their weighted sum is projected back up (`ℓ → h`): `2·h·ℓ` parameters per
+/// layer that every token uses, counted with the shared experts
+/// (``latentProjectionParameters(hiddenSize:)``). Expert-parallel dispatch and combine move
+/// `ℓ`-wide activations. Kimi K3: `h` = 7,168, `ℓ` = 3,584.
 public struct MixtureOfExperts: Hashable, Sendable {
     /// The router: what it computes, and the routed experts `E` and `k` (``routedExperts`` and
     /// ``activeExperts`` are its ``RouterConfiguration/experts`` and ``RouterConfiguration/topK``).
@@ -37,12 +48,18 @@ public struct MixtureOfExperts: Hashable, Sendable {
     /// Whether the router has a bias vector `[E]`: gpt-oss's linear bias, or the correction
     /// bias (`e_score_correction_bias`) of routers with ``RouterConfiguration/usesCorrectionBias``.
     public var routerBias: Bool
+    /// Width `ℓ` the routed experts work in (`routed_expert_hidden_size`), or `nil` when they work
+    /// in the hidden size.
+    public var latentSize: Int?
 
     /// An MoE layer with the given router; `sharedIntermediateSize` defaults to the routed
-    /// expert width, `routerBias` to the router's ``RouterConfiguration/usesCorrectionBias``.
+    /// expert width, `routerBias` to the router's ``RouterConfiguration/usesCorrectionBias``,
+    /// `latentSize` to `nil` (experts in the hidden size).
     public init(router: RouterConfiguration, sharedExperts: Int, expertIntermediateSize: Int,
-                sharedIntermediateSize: Int? = nil, expertBias: Bool = false, routerBias: Bool? = nil) {
+                sharedIntermediateSize: Int? = nil, expertBias: Bool = false, routerBias: Bool? = nil,
+                latentSize: Int? = nil) {
         self.router = router
+        self.latentSize = latentSize
         self.sharedExperts = sharedExperts
         self.expertIntermediateSize = expertIntermediateSize
         self.sharedIntermediateSize = sharedIntermediateSize ?? expertIntermediateSize
@@ -50,14 +67,25 @@ public struct MixtureOfExperts: Hashable, Sendable {
         self.routerBias = routerBias ?? router.usesCorrectionBias
     }
 
-    /// Parameters of one routed expert: `3·h·d_ff` (+ `2·d_ff + h` biases).
+    /// Width the routed experts work in: ``latentSize`` or the hidden size `h`.
+    public func expertWidth(hiddenSize h: Int) -> Int { latentSize ?? h }
+
+    /// Parameters of one routed expert: `3·w·d_ff` (+ `2·d_ff + w` biases), `w` the
+    /// ``expertWidth(hiddenSize:)``.
     public func expertParameters(hiddenSize h: Int) -> Int {
-        3 * h * expertIntermediateSize + (expertBias ? 2 * expertIntermediateSize + h : 0)
+        let w = expertWidth(hiddenSize: h)
+        return 3 * w * expertIntermediateSize + (expertBias ? 2 * expertIntermediateSize + w : 0)
     }
 
-    /// Parameters of all shared experts of a layer: `s · 3·h·d_shared`.
+    /// Latent MoE down- and up-projections of one layer: `2·h·ℓ` (0 without a latent).
+    public func latentProjectionParameters(hiddenSize h: Int) -> Int {
+        latentSize.map { 2 * h * $0 } ?? 0
+    }
+
+    /// Parameters every token of a layer uses besides the router: the shared experts,
+    /// `s · 3·h·d_shared`, plus the latent projections (``latentProjectionParameters(hiddenSize:)``).
     public func sharedParameters(hiddenSize h: Int) -> Int {
-        sharedExperts * 3 * h * sharedIntermediateSize
+        sharedExperts * 3 * h * sharedIntermediateSize + latentProjectionParameters(hiddenSize: h)
     }
 
     /// Router parameters: `E·h` (+ `E`).

@@ -13,7 +13,8 @@ public struct MemoryFootprint: Hashable, Sendable {
     public var expertWeights: Double
     /// MTP / draft module weights, bytes (0 without speculation).
     public var draftWeights: Double
-    /// KV cache (and indexer keys) of the device's sequences, bytes.
+    /// KV cache (and indexer keys, and linear layers' recurrent state) of the device's
+    /// sequences, bytes.
     public var kvCache: Double
     /// Activations of one forward (a working-set model: `2 B × (8h + 2·max FFN width)` per token).
     public var activations: Double
@@ -55,8 +56,9 @@ extension StepModel {
             widest = Swift.max(widest, Double(moe.activeExperts * moe.expertIntermediateSize + moe.sharedExperts * moe.sharedIntermediateSize))
             if layout.ranks > 1 {
                 // The busiest rank receives about k token copies per local token (more with imbalance):
-                // dispatch + combine buffers, two micro-batches.
-                commPerToken = 2 * Double(moe.activeExperts) * h * (dispatchBytesPerElement + 2)
+                // dispatch + combine buffers, two micro-batches (latent-width for a latent MoE).
+                commPerToken = 2 * Double(moe.activeExperts) * Double(moe.expertWidth(hiddenSize: model.hiddenSize))
+                    * (dispatchBytesPerElement + 2)
             }
         }
         let mainBytes = nonExpert + experts
@@ -69,14 +71,17 @@ extension StepModel {
         }
         let tokens = phase.tokens
         let kv: Double
-        let perSequence = attention.totalKVCacheBytes(context: d.context, storage: d.kvStorage)
+        // The growing cache and the linear layers' constant state, each with its TP replication.
+        let state = attention.totalStateBytes(storage: d.kvStorage)
+        let perSequence = kvReplication * (attention.totalKVCacheBytes(context: d.context, storage: d.kvStorage) - state)
+            + stateReplication * state
         switch phase {
         case .decode(let s, _):
-            kv = s * kvReplication * perSequence
+            kv = s * perSequence
         case .prefill(let c):
             // The prompts of one forward: c / (1 − hit) prompt tokens, at least one whole prompt.
             let promptTokens = Swift.max(Double(d.context), c / (1 - d.cacheHitRate))
-            kv = promptTokens / Double(d.context) * kvReplication * perSequence
+            kv = promptTokens / Double(d.context) * perSequence
         }
         let activations = tokens * 2 * (8 * h + 2 * widest)
         return MemoryFootprint(weights: nonExpert, expertWeights: experts, draftWeights: draft, kvCache: kv,

@@ -50,6 +50,8 @@ struct StepModel: Sendable {
     let prefillAttention: [AttentionLayerKind: AttentionCost]
     /// Devices that hold a copy of the same KV entries, over those that split them: `tp / shards`.
     let kvReplication: Double
+    /// The same for linear-attention state, split by head: `tp / min(tp, heads)` (1 without one).
+    let stateReplication: Double
     let denseRate: Double, expertRate: Double, attentionRate: Double, memoryRate: Double
     let denseBytes: Double, expertBytes: Double
     let dispatchBytesPerElement: Double
@@ -93,6 +95,7 @@ struct StepModel: Sendable {
         queriesPerSequence = 1 + Double(d.speculation?.draftTokens ?? 0)
         let tp = Double(d.tensorParallel)
         kvReplication = tp / Double(Swift.min(d.tensorParallel, Self.kvShards(attention)))
+        stateReplication = tp / Double(Swift.min(d.tensorParallel, Swift.max(1, Self.stateShards(attention))))
 
         let a = accelerator, eta = a.efficiency
         let denseFormat = a.computeFormat(for: d.weights.dense), expertFormat = a.computeFormat(for: d.weights.experts)
@@ -139,10 +142,27 @@ struct StepModel: Sendable {
         return model.attentionModel.layerKinds.last ?? .full
     }
 
-    /// Ways the KV cache can be split across tensor-parallel ranks: the KV heads of GQA; one
-    /// for MLA, DSA and V4, whose single latent or shared head every rank must read whole.
+    /// Ways the KV cache can be split across tensor-parallel ranks: the KV heads of GQA (and of
+    /// a GDN + GQA hybrid's full layers); one for MLA, DSA, V4 and the MLA layers of KDA + MLA, whose single latent or shared head every rank must read whole.
     static func kvShards(_ attention: any AttentionCostModel) -> Int {
-        (attention as? GroupedQueryAttention)?.kvHeads ?? 1
+        if let hybrid = attention as? LinearHybridAttention, case .grouped(let gqa) = hybrid.full { return gqa.kvHeads }
+        return (attention as? GroupedQueryAttention)?.kvHeads ?? 1
+    }
+
+    /// Ways a linear layer's state can be split across tensor-parallel ranks: its (value) heads,
+    /// as vLLM and sglang shard Gated DeltaNet and KDA heads.
+    static func stateShards(_ attention: any AttentionCostModel) -> Int {
+        guard let hybrid = attention as? LinearHybridAttention else { return 1 }
+        switch hybrid.linear {
+        case .gatedDeltaNet(let g): return g.valueHeads
+        case .kimiDelta(let k): return k.heads
+        }
+    }
+
+    /// Replication of the cache of a layer of `kind` (``stateReplication`` for linear layers).
+    @inline(__always)
+    func replication(_ kind: AttentionLayerKind) -> Double {
+        kind == .linear ? stateReplication : kvReplication
     }
 
     // MARK: - Terms
@@ -169,11 +189,11 @@ struct StepModel: Sendable {
         case .decode(let s, let q):
             let c = decodeAttention[kind] ?? .zero
             flops = s * q * c.totalFlops
-            bytes = s * kvReplication * c.totalBytesRead
+            bytes = s * replication(kind) * c.totalBytesRead
         case .prefill(let tokens):
             let c = prefillAttention[kind] ?? .zero
             flops = tokens * c.totalFlops
-            bytes = tokens * kvReplication * c.totalBytesRead
+            bytes = tokens * replication(kind) * c.totalBytesRead
         }
         let coreKernels = attention.hasIndexer ? 2.0 : 1.0
         out.parts.attention = roofline(flops: flops, rate: attentionRate, bytes: bytes, kernels: coreKernels)
@@ -198,7 +218,9 @@ struct StepModel: Sendable {
             // Traffic is set by the rank that receives the most tokens, which under a skewed load
             // need not be the slowest one (a memory-bound rank of many cold experts).
             let imbalance = Swift.max(1, layout.busiestSlots(tokens: groupTokens) / Swift.max(layout.meanSlots(tokens: groupTokens), 1e-300))
-            out.communication = expertParallelTime(tokens: t * imbalance, hidden: h, phase: phase, layout: layout)
+            // A latent MoE dispatches and combines latent-width activations.
+            out.communication = expertParallelTime(tokens: t * imbalance, hidden: Double(moe.expertWidth(hiddenSize: hidden)),
+                                                   phase: phase, layout: layout)
         }
         out.communication += tensorParallelTime(tokens: t, hidden: h)
         return out

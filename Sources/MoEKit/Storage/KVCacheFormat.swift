@@ -34,11 +34,15 @@ public struct KVStorage: Hashable, Sendable {
     public var kv: KVCacheFormat
     /// Format of indexer keys; ignored by designs without an indexer.
     public var indexer: IndexerKeyFormat
+    /// Format of linear layers' recurrent state; ignored by designs without one.
+    public var state: RecurrentStateFormat
 
-    /// Formats for the main cache and the indexer keys (BF16 by default).
-    public init(kv: KVCacheFormat = .bf16, indexer: IndexerKeyFormat = .bf16) {
+    /// Formats for the main cache and the indexer keys (BF16 by default) and for a linear
+    /// layer's recurrent state (FP32 by default).
+    public init(kv: KVCacheFormat = .bf16, indexer: IndexerKeyFormat = .bf16, state: RecurrentStateFormat = .fp32) {
         self.kv = kv
         self.indexer = indexer
+        self.state = state
     }
 }
 

@@ -54,7 +54,7 @@ struct ConfigLoadingTests {
                 case .slidingWindow: c.window += 1
                 case .compressedSparse: c.csa += 1
                 case .heavilyCompressed: c.hca += 1
-                case .full, .chunked, .sharedIndex: break
+                case .full, .chunked, .sharedIndex, .linear: break
                 }
             }
             return c
@@ -228,8 +228,9 @@ struct ConfigLoadingTests {
     @Test func presetNames() {
         #expect(ModelSpec.presetNames == [
             "deepseek-v2", "deepseek-v3", "deepseek-v3.2", "deepseek-v4-flash", "deepseek-v4-pro",
-            "glm-4.6", "glm-5", "gpt-oss-120b", "kimi-k2", "kimi-k2.5", "kimi-k2.6", "llama-3.1-70b",
-            "llama-3.1-8b", "llama-4-maverick", "minimax-m2", "mixtral-8x7b", "qwen3-235b-a22b", "qwen3-30b-a3b",
+            "glm-4.6", "glm-5", "gpt-oss-120b", "kimi-k2", "kimi-k2.5", "kimi-k2.6", "kimi-k3",
+            "kimi-linear-48b-a3b", "llama-3.1-70b", "llama-3.1-8b", "llama-4-maverick", "minimax-m2",
+            "mixtral-8x7b", "qwen3-235b-a22b", "qwen3-30b-a3b", "qwen3-next-80b-a3b", "qwen3.5-397b-a17b",
         ])
     }
 }

@@ -19,7 +19,7 @@ struct CostEstimatorTests {
     }
 
     /// Per-layer costs add up to the totals (plus embedding and output head).
-    @Test(arguments: ["deepseek-v3", "deepseek-v4-flash", "gpt-oss-120b", "deepseek-v3.2"])
+    @Test(arguments: ["deepseek-v3", "deepseek-v4-flash", "gpt-oss-120b", "deepseek-v3.2", "qwen3-next-80b-a3b", "kimi-k3"])
     func layersSumToTotals(name: String) throws {
         let e = CostEstimator(model: try preset(name))
         let n = 50_000, batch = 16
