@@ -13,6 +13,9 @@ extension RouterConfiguration {
         "deepseek-v3": "deepseek-v3", "kimi-k2": "kimi-k2", "deepseek-v2": "deepseek-v2",
         "deepseek-v4-flash": "deepseek-v4-flash", "deepseek-v4-pro": "deepseek-v4-pro",
         "qwen3-moe": "qwen3-235b-a22b", "mixtral": "mixtral-8x7b", "gpt-oss": "gpt-oss-120b",
+        "qwen3-next": "qwen3-next-80b-a3b", "qwen3.5-moe": "qwen3.5-397b-a17b", "glm-4.6": "glm-4.6",
+        "glm-5": "glm-5", "minimax-m2": "minimax-m2", "kimi-linear": "kimi-linear-48b-a3b",
+        "kimi-k3": "kimi-k3", "llama-4": "llama-4-maverick",
     ]
 
     /// The short router names (``presetAliases``), in a stable order.

@@ -20,7 +20,32 @@ struct RouterConfigurationTests {
             ("mixtral", 8, 2, .softmax, false, nil, nil, true, 1),
             ("gpt-oss", 128, 4, .logits, false, nil, nil, false, 1),
         ]
-        #expect(table.map(\.0) == RouterConfiguration.presetNames)
+        // The 2025–2026 families, from their config.json files (Resources/Models, sources in each
+        // preset) and reference routers: Qwen3-Next / Qwen3.5 (transformers Qwen3NextSparseMoeBlock:
+        // softmax, top-10 of 512, renormalised), GLM-4.6 / GLM-5 (Glm4MoeTopkRouter: sigmoid +
+        // e_score_correction_bias, n_group 1, × 2.5, + 1e-20), MiniMax-M2 (sigmoid + routing bias,
+        // renormalised without epsilon), Kimi Linear / K3 (KimiMoEGate: sigmoid + bias, one group,
+        // × 2.446 / × 1.0, + 1e-20), Llama 4 (top-1 of 128 logits, weighted by its sigmoid).
+        // (name, E, k, scoring, bias, normalise, epsilon, scale)
+        let newer: [(String, Int, Int, RouterConfiguration.Scoring, Bool, Bool, Float, Float)] = [
+            ("qwen3-next", 512, 10, .softmax, false, true, 0, 1),
+            ("qwen3.5-moe", 512, 10, .softmax, false, true, 0, 1),
+            ("glm-4.6", 160, 8, .sigmoid, true, true, 1e-20, 2.5),
+            ("glm-5", 256, 8, .sigmoid, true, true, 1e-20, 2.5),
+            ("minimax-m2", 256, 8, .sigmoid, true, true, 0, 1),
+            ("kimi-linear", 256, 8, .sigmoid, true, true, 1e-20, 2.446),
+            ("kimi-k3", 896, 16, .sigmoid, true, true, 1e-20, 1),
+            ("llama-4", 128, 1, .logits, false, false, 0, 1),
+        ]
+        #expect(table.map(\.0) + newer.map(\.0) == RouterConfiguration.presetNames)
+        for row in newer {
+            let c = try RouterConfiguration.preset(named: row.0)
+            #expect(c.experts == row.1 && c.topK == row.2 && c.scoring == row.3, "\(row.0)")
+            #expect(c.usesCorrectionBias == row.4 && c.groupLimit == nil, "\(row.0)")
+            #expect(c.normalizesWeights == row.5 && c.normalizationEpsilon == row.6 && c.scalingFactor == row.7, "\(row.0)")
+            try c.validate()
+        }
+        #expect(try RouterConfiguration.preset(named: "llama-4").weighting == .sigmoidOfChosen)
         for row in table {
             let c = try RouterConfiguration.preset(named: row.0)
             #expect(c.experts == row.1 && c.topK == row.2 && c.scoring == row.3, "\(row.0)")
