@@ -6,6 +6,7 @@ import MoEKit
 extension RouterConfiguration.Scoring: ExpressibleByArgument {}
 extension RouterConfiguration.GroupScore: ExpressibleByArgument {}
 extension RouterConfiguration.Weighting: ExpressibleByArgument {}
+extension RouterGEMM.WeightFormat: ExpressibleByArgument {}
 
 struct RouterOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Router of a real model: \(RouterConfiguration.presetNames.joined(separator: ", ")).",

@@ -17,7 +17,8 @@ extension Router {
     ///   size, ``RoutingError/nonFiniteLogit(token:expert:value:)`` for a NaN or infinite
     ///   logit, ``RoutingError/nonFiniteWeights(token:)`` when finite logits give a token
     ///   weights that are not finite. After an error the output buffers hold unspecified values.
-    /// - Complexity: O(*T* · *E*) time; O(*E*) scratch per thread, allocated once per call.
+    /// - Complexity: O(*T* · *E*) time; O(*E*) scratch per thread, on the stack when it fits
+    ///   (no allocation with one thread for real routers).
     public func route(
         logits: UnsafeBufferPointer<Float>,
         indices: UnsafeMutableBufferPointer<Int32>,
@@ -118,6 +119,16 @@ extension Router {
         indices: UnsafeMutablePointer<Int32>,
         weights: UnsafeMutablePointer<Float>
     ) -> Int? {
+        if let bias = correctionBias {
+            let fused = bias.withUnsafeBufferPointer { b in
+                fusedParameters(bias: b.baseAddress).map {
+                    routeRowsFused($0, rows, logits: logits, indices: indices, weights: weights)
+                }
+            }
+            if let fused { return fused }
+        } else if let parameters = fusedParameters(bias: nil) {
+            return routeRowsFused(parameters, rows, logits: logits, indices: indices, weights: weights)
+        }
         let config = configuration
         let experts = config.experts, k = config.topK
         let groups = config.groupLimit.map { $0.keptGroups < $0.groups ? $0 : nil } ?? nil
@@ -138,13 +149,13 @@ extension Router {
         // Scratch, allocated once: scores [E], keys [E], candidate values and their
         // exponentials [k + 1] each, group scratch, candidate indices [k + 1].
         let floatCount = 2 * experts + 2 * candidates + groupScratchCount
-        let scratch = UnsafeMutableRawPointer.allocate(byteCount: 4 * (floatCount + candidates), alignment: 64)
-        defer { scratch.deallocate() }
-        let scoreBuffer = scratch.bindMemory(to: Float.self, capacity: floatCount)
+        // On the stack when it fits (a few KiB for real routers): no allocation per call.
+        return withUnsafeTemporaryAllocation(byteCount: 4 * (floatCount + candidates), alignment: 64) { scratch in
+        let scoreBuffer = scratch.baseAddress!.bindMemory(to: Float.self, capacity: floatCount)
         let keyBuffer = scoreBuffer + experts
         let values = keyBuffer + experts, exps = values + candidates
         let groupScratch = exps + candidates
-        let chosen = (scratch + 4 * floatCount).bindMemory(to: Int32.self, capacity: candidates)
+        let chosen = (scratch.baseAddress! + 4 * floatCount).bindMemory(to: Int32.self, capacity: candidates)
 
         return correctionBias.withUnsafeBufferPointerIfPresent { bias in
             for t in rows {
@@ -236,6 +247,7 @@ extension Router {
                 for j in 0..<k where !w[j].isFinite { return t }
             }
             return nil
+        }
         }
     }
 
