@@ -190,8 +190,10 @@ public struct RouterGEMM: Sendable {
         }
         guard tokens > 0, let h = hidden.baseAddress, let out = logits.baseAddress else { return }
         if weightFormat == .bfloat16 {
-            try bfloat16Logits(h, tokens: tokens, into: out, kernel: BFloat16.Kernel.selected, threads: threads)
-        } else if tokens <= Self.largestMatrixVectorBatch {
+            // Adds the gate bias itself.
+            return try bfloat16Logits(h, tokens: tokens, into: out, kernel: BFloat16.Kernel.selected, threads: threads)
+        }
+        if tokens <= Self.largestMatrixVectorBatch {
             // One sgemv per token: below 4 tokens sgemm does worse than streaming the gate
             // once per token (2 tokens: 810 µs vs 2 × 175 µs at d = 7168, E = 384).
             gate.withUnsafeBufferPointer { w in
