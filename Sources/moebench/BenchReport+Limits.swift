@@ -64,16 +64,4 @@ extension BenchReport {
         if let dp = l.bfloat16Peak { object["vdpbf16ps_peak_gflops"] = dp / 1e9 }
         return object
     }
-
-    func limitsCSV(_ l: RoutingBenchmark.Limits) -> String {
-        var rows: [(String, TimingSummary, Int)] = [
-            ("limits-route", l.route, l.tokens), ("limits-gemm-fp32", l.float32GEMM, l.tokens),
-            ("limits-gemm-bf16", l.bfloat16GEMM, l.tokens),
-            ("limits-single-token-fp32", l.singleTokenFloat32, 1), ("limits-single-token-bf16", l.singleTokenBFloat16, 1),
-        ]
-        if let base = l.baselineRoute { rows.insert(("limits-route-scalar-baseline", base, l.tokens), at: 1) }
-        return rows.map { name, t, n in
-            "\(n),\(name),\(t.median),\(t.minimum),\(t.median / Double(n) * 1e9),\(Double(n) / t.median),\n"
-        }.joined()
-    }
 }

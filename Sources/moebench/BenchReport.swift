@@ -64,7 +64,6 @@ struct BenchReport {
                 out += "\(r.tokens),\(stage.name),\(t.median),\(t.minimum),\(t.median / Double(r.tokens) * 1e9),\(Double(r.tokens) / t.median),\(gflops)\n"
             }
         }
-        if let limits { out += limitsCSV(limits) }
         return out
     }
 
