@@ -47,6 +47,21 @@ int moekit_nonfinite(const float *x, size_t n) {
     return moekit_nonfinite_inline(x, n);
 }
 
+/// Up to 16 values at once (a helper with pointer arguments only, so no clone passes a
+/// 16-float vector across a call).
+static inline __attribute__((always_inline)) void moekit_exp_block(const float *x, size_t m, float shift, float *out) {
+    moekit_f32x16 v = 0.0f;
+    memcpy(&v, x, m * sizeof(float));
+    moekit_f32x16 e = moekit_exp16(v - shift);
+    memcpy(out, &e, m * sizeof(float));
+}
+
+MOEKIT_DISPATCH
+void moekit_exp_shifted(const float *x, size_t n, float shift, float *out) {
+    if (!x || !out) return;
+    for (size_t i = 0; i < n; i += 16) moekit_exp_block(x + i, n - i < 16 ? n - i : 16, shift, out + i);
+}
+
 MOEKIT_DISPATCH
 float moekit_exp_sum(const float *x, float shift, size_t n) {
     // Sixteen partial sums in a fixed order: vectorises without reassociation and gives

@@ -122,8 +122,13 @@ int moekit_route_scored_rows(const moekit_route_params *p, const float *logits, 
 MOEKIT_DISPATCH
 int moekit_route_scored(const moekit_route_params *p, const float *logits, size_t rows,
                         int32_t *indices, float *weights, float *scratch, size_t *badRow) {
-    if (!moekit_route_params_valid(p, 1) || !badRow || (rows > 0 && (!logits || !indices || !weights || !scratch))) {
+    if (!moekit_route_params_valid(p, 1) || !badRow || (rows > 0 && (!logits || !indices || !weights))) {
         return MOEKIT_INVALID_ARGUMENT;
+    }
+    float local[MOEKIT_ROUTE_STACK_FLOATS];
+    if (!scratch) {
+        if (moekit_route_scratch_floats(p) > MOEKIT_ROUTE_STACK_FLOATS) return MOEKIT_INVALID_ARGUMENT;
+        scratch = local;
     }
     if (p->scoring == MOEKIT_SCORING_SIGMOID) {
         return moekit_route_scored_rows(p, logits, rows, indices, weights, scratch, badRow, MOEKIT_SCORING_SIGMOID);

@@ -32,8 +32,8 @@ extension Router {
     }
 
     /// Routes `rows` with the fused kernel; returns the first row holding a non-finite
-    /// logit or getting a non-finite weight, or `nil`. Scratch lives on the stack when it
-    /// fits (a few KiB for real routers), so a call allocates nothing.
+    /// logit or getting a non-finite weight, or `nil`. Scratch lives on the kernel's stack
+    /// when it fits (16 KiB: E up to about 2000), so a call allocates nothing.
     func routeRowsFused(
         _ parameters: moekit_route_params, _ rows: Range<Int>,
         logits: UnsafePointer<Float>,
@@ -43,13 +43,14 @@ extension Router {
         var parameters = parameters
         let experts = configuration.experts, k = configuration.topK
         let floats = moekit_route_scratch_floats(&parameters)
-        return withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, floats)) { scratch in
-            var bad = 0
-            let status = moekit_route_scored(
-                &parameters, logits + rows.lowerBound * experts, rows.count,
-                indices + rows.lowerBound * k, weights + rows.lowerBound * k, scratch.baseAddress, &bad)
-            // MOEKIT_INVALID_ARGUMENT cannot happen: the configuration was validated.
-            return status == MOEKIT_OK ? nil : rows.lowerBound + bad
-        }
+        // Up to MOEKIT_ROUTE_STACK_FLOATS the kernel keeps its scratch on its own stack.
+        let scratch = floats > Int(MOEKIT_ROUTE_STACK_FLOATS) ? UnsafeMutablePointer<Float>.allocate(capacity: floats) : nil
+        defer { scratch?.deallocate() }
+        var bad = 0
+        let status = moekit_route_scored(
+            &parameters, logits + rows.lowerBound * experts, rows.count,
+            indices + rows.lowerBound * k, weights + rows.lowerBound * k, scratch, &bad)
+        // MOEKIT_INVALID_ARGUMENT cannot happen: the configuration was validated.
+        return status == MOEKIT_OK ? nil : rows.lowerBound + bad
     }
 }

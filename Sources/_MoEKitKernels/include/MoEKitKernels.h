@@ -46,6 +46,9 @@ int moekit_softmax(const float *x, float *p, size_t n);
 /// Returns 1 if any x[i] is NaN or infinite, else 0.
 int moekit_nonfinite(const float *x, size_t n);
 
+/// out[i] = e^(x[i] - shift), 16 at a time: the same bits as moekit_exp(x[i] - shift).
+void moekit_exp_shifted(const float *x, size_t n, float shift, float *out);
+
 /// The sum of e^(x[i] - shift) over the row, in a fixed order (the softmax denominator).
 float moekit_exp_sum(const float *x, float shift, size_t n);
 
@@ -108,6 +111,9 @@ typedef struct moekit_route_params {
     float scale;
 } moekit_route_params;
 
+/// Scratch floats `moekit_route_scored` keeps on its own stack (16 KiB).
+#define MOEKIT_ROUTE_STACK_FLOATS 4096
+
 /// Floats of scratch the routing functions below need for these parameters (0 if invalid).
 size_t moekit_route_scratch_floats(const moekit_route_params *p);
 
@@ -120,7 +126,8 @@ size_t moekit_route_scratch_floats(const moekit_route_params *p);
 /// Returns MOEKIT_OK; MOEKIT_NONFINITE with *badRow set to the first row holding a NaN or
 /// infinite logit or getting a non-finite weight (rows before it are routed); or
 /// MOEKIT_INVALID_ARGUMENT (nothing written) for invalid parameters or a null pointer.
-/// `scratch` holds moekit_route_scratch_floats(p) floats. No allocation.
+/// `scratch` holds moekit_route_scratch_floats(p) floats, or is null when that is at most
+/// MOEKIT_ROUTE_STACK_FLOATS (the kernel then uses its own stack buffer). No allocation.
 int moekit_route_scored(const moekit_route_params *p, const float *logits, size_t rows,
                         int32_t *indices, float *weights, float *scratch, size_t *badRow);
 
