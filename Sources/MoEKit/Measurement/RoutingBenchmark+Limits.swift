@@ -72,8 +72,9 @@ extension RoutingBenchmark {
     ) throws(RoutingError) -> Limits {
         guard tokens >= 1 else { throw .invalidParameter("tokens per batch", Double(tokens)) }
         let d = gemm.hiddenSize, e = gemm.experts, k = router.configuration.topK
-        // hidden twice (plain, bf16-rounded), logits twice, results twice, both gates.
-        let floats = Double(tokens) * Double(2 * d + 2 * e + 4 * k) + 3 * Double(e) * Double(d)
+        // Hidden states (plain, bf16 bits, rounded), logits three times (timed, bf16, fp32
+        // reference), indices and weights three times, and the other-format and rounded gates.
+        let floats = Double(tokens) * (2.5 * Double(d) + 3 * Double(e) + 6 * Double(k)) + 3 * Double(e) * Double(d)
         let bytes = floats * 4 < 0x1p62 ? Int(floats * 4) : nil
         if bytes == nil || bytes! > availableMemory ?? Int.max {
             throw .insufficientMemory(InsufficientMemory(
