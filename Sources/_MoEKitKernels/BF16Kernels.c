@@ -30,6 +30,12 @@
 #include <immintrin.h>
 #define MOEKIT_HAS_BF16_KERNEL 1
 #define MOEKIT_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#define MOEKIT_HAS_AMX_KERNEL 1
+#define MOEKIT_AMX_TARGET __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw")))
+#endif
 #endif
 
 enum { MR = 8, NR = 32, KC = 512 };
@@ -62,26 +68,29 @@ int moekit_bf16_first_nonfinite(const uint16_t *x, size_t n, size_t *index) {
 }
 
 static inline size_t moekit_pairs(size_t d) { return d / 2 + d % 2; }
+/// Pairs a panel holds in memory: rounded up to 16, the rows of an AMX tile (the extra
+/// pairs are zero).
+static inline size_t moekit_stride(size_t d) { return (moekit_pairs(d) + 15) / 16 * 16; }
 static inline size_t moekit_panels(size_t experts) { return experts / NR + (experts % NR != 0); }
 
 size_t moekit_bf16_packed_words(size_t experts, size_t d) {
     if (experts == 0 || d == 0) return 0;
-    size_t panels = moekit_panels(experts), pairs = moekit_pairs(d);
-    if (pairs > SIZE_MAX / NR / panels) return 0;
+    size_t panels = moekit_panels(experts), pairs = moekit_stride(d);
+    if (d > SIZE_MAX / 2 || pairs > SIZE_MAX / NR / panels) return 0;
     return panels * pairs * NR;
 }
 
 int moekit_bf16_pack_gate(const uint16_t *gate, size_t experts, size_t d, uint32_t *packed) {
     if (!gate || !packed || moekit_bf16_packed_words(experts, d) == 0) return MOEKIT_INVALID_ARGUMENT;
-    size_t pairs = moekit_pairs(d);
+    size_t pairs = moekit_pairs(d), stride = moekit_stride(d);
     for (size_t panel = 0; panel < moekit_panels(experts); panel++) {
-        uint32_t *out = packed + panel * pairs * NR;
+        uint32_t *out = packed + panel * stride * NR;
         for (size_t j = 0; j < NR; j++) {
             size_t e = panel * NR + j;
             const uint16_t *row = gate + e * d;
-            for (size_t p = 0; p < pairs; p++) {
+            for (size_t p = 0; p < stride; p++) {
                 uint32_t lo = 0, hi = 0;
-                if (e < experts) {
+                if (e < experts && p < pairs) {
                     lo = row[2 * p];
                     hi = 2 * p + 1 < d ? row[2 * p + 1] : 0;
                 }
@@ -213,7 +222,7 @@ void moekit_micro_portable(const float *a, const uint32_t *b, size_t kc, float *
 /// One token against four panels at a time, all pairs.
 static inline __attribute__((always_inline))
 void moekit_row_portable(const float *h, size_t d, const uint32_t *packed, size_t experts, float *out, int *bad) {
-    size_t pairs = moekit_pairs(d), panels = moekit_panels(experts);
+    size_t pairs = moekit_pairs(d), panels = moekit_panels(experts), stride = moekit_stride(d);
     uint32_t nonfinite = 0;
     for (size_t g = 0; g < panels; g += 4) {
         size_t count = panels - g < 4 ? panels - g : 4;
@@ -225,7 +234,7 @@ void moekit_row_portable(const float *h, size_t d, const uint32_t *packed, size_
             uint32_t w = lo | (hi << 16);
             for (size_t q = 0; q < 4; q++) {
                 if (q >= count) break;
-                const uint32_t *b = packed + ((g + q) * pairs + p) * NR;
+                const uint32_t *b = packed + ((g + q) * stride + p) * NR;
                 moekit_u32x16 b0, b1;
                 memcpy(&b0, b, sizeof b0);
                 memcpy(&b1, b + 16, sizeof b1);
@@ -246,7 +255,7 @@ void moekit_row_portable(const float *h, size_t d, const uint32_t *packed, size_
 MOEKIT_DISPATCH
 static int moekit_bf16_gemm_portable(const float *hidden, size_t tokens, size_t d, const uint32_t *packed,
                                      size_t experts, float *logits, size_t *badRow) {
-    size_t pairs = moekit_pairs(d), panels = moekit_panels(experts);
+    size_t pairs = moekit_pairs(d), panels = moekit_panels(experts), stride = moekit_stride(d);
     if (tokens == 1) {
         int bad;
         moekit_row_portable(hidden, d, packed, experts, logits, &bad);
@@ -264,7 +273,7 @@ static int moekit_bf16_gemm_portable(const float *hidden, size_t tokens, size_t 
             }
             for (size_t panel = 0; panel < panels; panel++) {
                 size_t cols = experts - panel * NR < NR ? experts - panel * NR : NR;
-                moekit_micro_portable(a, packed + (panel * pairs + p0) * NR, kc, logits + t0 * experts + panel * NR,
+                moekit_micro_portable(a, packed + (panel * stride + p0) * NR, kc, logits + t0 * experts + panel * NR,
                                       experts, rows, cols, p0 == 0);
             }
         }
@@ -312,13 +321,13 @@ void moekit_micro_native(const uint32_t *a, const uint32_t *b, size_t kc, float 
 
 static MOEKIT_BF16_TARGET
 void moekit_row_native(const float *h, size_t d, const uint32_t *packed, size_t experts, float *out, int *bad) {
-    size_t pairs = moekit_pairs(d), panels = moekit_panels(experts);
+    size_t pairs = moekit_pairs(d), panels = moekit_panels(experts), stride = moekit_stride(d);
     uint32_t nonfinite = 0;
     for (size_t g = 0; g < panels; g += 4) {
         size_t count = panels - g < 4 ? panels - g : 4;
         __m512 acc[8];
         for (size_t q = 0; q < 8; q++) acc[q] = _mm512_setzero_ps();
-        const uint32_t *b = packed + g * pairs * NR;
+        const uint32_t *b = packed + g * stride * NR;
         for (size_t p = 0; p < pairs; p++) {
             uint32_t lo = moekit_bf16_round(h[2 * p]);
             uint32_t hi = 2 * p + 1 < d ? moekit_bf16_round(h[2 * p + 1]) : 0;
@@ -327,13 +336,13 @@ void moekit_row_native(const float *h, size_t d, const uint32_t *packed, size_t 
             const uint32_t *bp = b + p * NR;
             if (count == 4) {
                 for (size_t q = 0; q < 4; q++) {
-                    acc[2 * q] = moekit_dp_native(acc[2 * q], _mm512_loadu_si512(bp + q * pairs * NR), w);
-                    acc[2 * q + 1] = moekit_dp_native(acc[2 * q + 1], _mm512_loadu_si512(bp + q * pairs * NR + 16), w);
+                    acc[2 * q] = moekit_dp_native(acc[2 * q], _mm512_loadu_si512(bp + q * stride * NR), w);
+                    acc[2 * q + 1] = moekit_dp_native(acc[2 * q + 1], _mm512_loadu_si512(bp + q * stride * NR + 16), w);
                 }
             } else {
                 for (size_t q = 0; q < count; q++) {
-                    acc[2 * q] = moekit_dp_native(acc[2 * q], _mm512_loadu_si512(bp + q * pairs * NR), w);
-                    acc[2 * q + 1] = moekit_dp_native(acc[2 * q + 1], _mm512_loadu_si512(bp + q * pairs * NR + 16), w);
+                    acc[2 * q] = moekit_dp_native(acc[2 * q], _mm512_loadu_si512(bp + q * stride * NR), w);
+                    acc[2 * q + 1] = moekit_dp_native(acc[2 * q + 1], _mm512_loadu_si512(bp + q * stride * NR + 16), w);
                 }
             }
         }
@@ -351,7 +360,7 @@ void moekit_row_native(const float *h, size_t d, const uint32_t *packed, size_t 
 static MOEKIT_BF16_TARGET
 int moekit_bf16_gemm_native(const float *hidden, size_t tokens, size_t d, const uint32_t *packed,
                             size_t experts, float *logits, size_t *badRow) {
-    size_t pairs = moekit_pairs(d), panels = moekit_panels(experts);
+    size_t pairs = moekit_pairs(d), panels = moekit_panels(experts), stride = moekit_stride(d);
     if (tokens == 1) {
         int bad;
         moekit_row_native(hidden, d, packed, experts, logits, &bad);
@@ -369,7 +378,7 @@ int moekit_bf16_gemm_native(const float *hidden, size_t tokens, size_t d, const 
             }
             for (size_t panel = 0; panel < panels; panel++) {
                 size_t cols = experts - panel * NR < NR ? experts - panel * NR : NR;
-                moekit_micro_native(a, packed + (panel * pairs + p0) * NR, kc, logits + t0 * experts + panel * NR,
+                moekit_micro_native(a, packed + (panel * stride + p0) * NR, kc, logits + t0 * experts + panel * NR,
                                     experts, rows, cols, p0 == 0);
             }
         }
@@ -410,6 +419,159 @@ float moekit_bf16_dot_peak_loop(size_t iterations) {
 float moekit_bf16_dot_peak_loop(size_t iterations) { (void)iterations; return 0.0f; }
 #endif
 
+// MARK: - AMX-BF16 kernel
+
+#if defined(MOEKIT_HAS_AMX_KERNEL)
+
+enum { AMX_M = 32, AMX_KC = 512 };
+
+/// The 64-byte tile configuration (palette 1): every tile 16 rows of 64 bytes.
+typedef struct { uint8_t palette, start; uint8_t reserved[14]; uint16_t colsb[16]; uint8_t rows[16]; } moekit_tile_config;
+
+typedef uint16_t moekit_u16x16 __attribute__((ext_vector_type(16)));
+
+/// Rounds 16 floats to bf16 (nearest, ties to even: moekit_bf16_round for finite values)
+/// into `out`; returns nonzero lanes where the result is not finite. Pointer arguments only.
+static inline __attribute__((always_inline)) MOEKIT_AMX_TARGET
+uint32_t moekit_bf16_round16(const float *x, uint16_t *out) {
+    moekit_u32x16 bits;
+    memcpy(&bits, x, sizeof bits);
+    moekit_u32x16 rounded = (bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16;
+    moekit_u16x16 narrow = __builtin_convertvector(rounded, moekit_u16x16);
+    memcpy(out, &narrow, sizeof narrow);
+    return __builtin_reduce_or((moekit_u32x16)((rounded & 0x7F80u) == 0x7F80u));
+}
+
+/// Packs hidden rows [rows ≤ AMX_M, d] for pairs [p0, p0 + kc) as words a[r * kc + q]: the
+/// row's bf16 values 2·p0 ..< 2·(p0 + kc) in order (pairs past d and missing rows zero);
+/// returns nonzero if a value is not finite in bf16.
+static MOEKIT_AMX_TARGET
+int moekit_pack_hidden_rows(const float *hidden, size_t rows, size_t d, size_t p0, size_t kc, uint32_t *a) {
+    uint32_t bad = 0;
+    for (size_t r = 0; r < AMX_M; r++) {
+        uint16_t *out = (uint16_t *)(a + r * kc);
+        size_t begin = 2 * p0, end = 2 * (p0 + kc), have = r < rows ? (d < begin ? 0 : (d < end ? d : end) - begin) : 0;
+        const float *h = hidden + r * d + begin;
+        size_t i = 0;
+        for (; i + 16 <= have; i += 16) bad |= moekit_bf16_round16(h + i, out + i);
+        for (; i < have; i++) {
+            uint16_t v = moekit_bf16_round(h[i]);
+            bad |= (v & 0x7F80u) == 0x7F80u;
+            out[i] = v;
+        }
+        for (; i < 2 * kc; i++) out[i] = 0;
+    }
+    return bad != 0;
+}
+
+/// Rows and columns of C tile (mh, nh) of a 32 × 32 block that are inside [tokens, experts].
+static inline size_t moekit_clip16(size_t total, size_t start) {
+    return start >= total ? 0 : (total - start < 16 ? total - start : 16);
+}
+
+// C tile `tile` of the block at (m0, n0): loaded from (or zeroed for the first chunk) and
+// stored to the logits; edge tiles go through a 16 × 16 buffer.
+#define MOEKIT_AMX_LOAD_C(tile, m0, n0) do { \
+        size_t vr = moekit_clip16(tokens, (m0)), vc = moekit_clip16(experts, (n0)); \
+        if (first) { _tile_zero(tile); } \
+        else if (vr == 16 && vc == 16) { _tile_loadd(tile, logits + (m0) * experts + (n0), (long)(experts * 4)); } \
+        else { \
+            for (size_t r = 0; r < 16; r++) for (size_t c = 0; c < 16; c++) \
+                edge[r * 16 + c] = r < vr && c < vc ? logits[((m0) + r) * experts + (n0) + c] : 0.0f; \
+            _tile_loadd(tile, edge, 64); \
+        } \
+    } while (0)
+#define MOEKIT_AMX_STORE_C(tile, m0, n0) do { \
+        size_t vr = moekit_clip16(tokens, (m0)), vc = moekit_clip16(experts, (n0)); \
+        if (vr == 16 && vc == 16) { _tile_stored(tile, logits + (m0) * experts + (n0), (long)(experts * 4)); } \
+        else if (vr > 0 && vc > 0) { \
+            _tile_stored(tile, edge, 64); \
+            for (size_t r = 0; r < vr; r++) for (size_t c = 0; c < vc; c++) \
+                logits[((m0) + r) * experts + (n0) + c] = edge[r * 16 + c]; \
+        } \
+    } while (0)
+
+/// AMX: blocks of 32 tokens × one 32-expert panel in four C tiles; each step of 16 pairs
+/// loads two A tiles (16 tokens each) and two B tiles (16 experts each, straight from the
+/// packed panel) and issues four `tdpbf16ps`. Chunks of 512 pairs keep the packed hidden
+/// rows (64 KiB) in L2. A token's logits depend only on its own row: zero rows pad a block.
+static MOEKIT_AMX_TARGET
+int moekit_bf16_gemm_amx(const float *hidden, size_t tokens, size_t d, const uint32_t *packed,
+                         size_t experts, float *logits, size_t *badRow) {
+    size_t stride = moekit_stride(d), panels = moekit_panels(experts);
+    moekit_tile_config config;
+    memset(&config, 0, sizeof config);
+    config.palette = 1;
+    for (int t = 0; t < 8; t++) { config.rows[t] = 16; config.colsb[t] = 64; }
+    _tile_loadconfig(&config);
+    uint32_t a[AMX_M * AMX_KC] __attribute__((aligned(64)));       // 64 KiB of stack
+    float edge[16 * 16] __attribute__((aligned(64)));
+    for (size_t t0 = 0; t0 < tokens; t0 += AMX_M) {
+        size_t rows = tokens - t0 < AMX_M ? tokens - t0 : AMX_M;
+        for (size_t p0 = 0; p0 < stride; p0 += AMX_KC) {
+            size_t kc = stride - p0 < AMX_KC ? stride - p0 : AMX_KC;     // a multiple of 16
+            if (moekit_pack_hidden_rows(hidden + t0 * d, rows, d, p0, kc, a)) {
+                _tile_release();
+                *badRow = moekit_first_bad_row(hidden, t0, rows, d);
+                return MOEKIT_NONFINITE;
+            }
+            int first = p0 == 0;
+            for (size_t panel = 0; panel < panels; panel++) {
+                size_t n0 = panel * NR;
+                MOEKIT_AMX_LOAD_C(0, t0, n0);
+                MOEKIT_AMX_LOAD_C(1, t0, n0 + 16);
+                MOEKIT_AMX_LOAD_C(2, t0 + 16, n0);
+                MOEKIT_AMX_LOAD_C(3, t0 + 16, n0 + 16);
+                const uint32_t *b = packed + (panel * stride + p0) * NR;
+                for (size_t q = 0; q < kc; q += 16) {
+                    _tile_loadd(4, a + q, (long)(kc * 4));
+                    _tile_loadd(5, a + 16 * kc + q, (long)(kc * 4));
+                    _tile_loadd(6, b + q * NR, NR * 4);
+                    _tile_loadd(7, b + q * NR + 16, NR * 4);
+                    _tile_dpbf16ps(0, 4, 6);
+                    _tile_dpbf16ps(1, 4, 7);
+                    _tile_dpbf16ps(2, 5, 6);
+                    _tile_dpbf16ps(3, 5, 7);
+                }
+                MOEKIT_AMX_STORE_C(0, t0, n0);
+                MOEKIT_AMX_STORE_C(1, t0, n0 + 16);
+                MOEKIT_AMX_STORE_C(2, t0 + 16, n0);
+                MOEKIT_AMX_STORE_C(3, t0 + 16, n0 + 16);
+            }
+        }
+    }
+    _tile_release();
+    return MOEKIT_OK;
+}
+
+/// CPUID: AMX-TILE and AMX-BF16, the OS saving the tile state (XCR0), and Linux granting
+/// this process the tile data (arch_prctl ARCH_REQ_XCOMP_PERM, process-wide).
+static int moekit_cpu_has_amx(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid_count(1, 0, &a, &b, &c, &d) || !(c & (1u << 27))) return 0;
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    if ((lo & 0x60000u) != 0x60000u) return 0;                    // XTILECFG, XTILEDATA
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+    if (!(d & (1u << 22)) || !(d & (1u << 24))) return 0;           // AMX-BF16, AMX-TILE
+    return syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */, 18 /* XFEATURE_XTILEDATA */) == 0;
+}
+#endif
+
+int moekit_bf16_amx_available(void) {
+#if defined(MOEKIT_HAS_AMX_KERNEL) && !defined(MOEKIT_SANITIZED)
+    static int cached = -1;
+    int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (v < 0) {
+        v = moekit_cpu_has_amx();
+        __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
+    }
+    return v;
+#else
+    return 0;
+#endif
+}
+
 int moekit_bf16_native_available(void) {
 #if defined(MOEKIT_HAS_BF16_KERNEL) && !defined(MOEKIT_SANITIZED)
     static int cached = -1;
@@ -428,8 +590,16 @@ int moekit_bf16_gemm(const float *hidden, size_t tokens, size_t d, const uint32_
                      float *logits, int kernel, size_t *badRow) {
     if (tokens == 0) return MOEKIT_OK;
     if (!hidden || !packed || !logits || !badRow || moekit_bf16_packed_words(experts, d) == 0
-        || (kernel != MOEKIT_BF16_KERNEL_NATIVE && kernel != MOEKIT_BF16_KERNEL_PORTABLE)) {
+        || (kernel != MOEKIT_BF16_KERNEL_NATIVE && kernel != MOEKIT_BF16_KERNEL_PORTABLE && kernel != MOEKIT_BF16_KERNEL_AMX)) {
         return MOEKIT_INVALID_ARGUMENT;
+    }
+    if (kernel == MOEKIT_BF16_KERNEL_AMX) {
+#if defined(MOEKIT_HAS_AMX_KERNEL)
+        if (!moekit_bf16_amx_available()) return MOEKIT_INVALID_ARGUMENT;
+        return moekit_bf16_gemm_amx(hidden, tokens, d, packed, experts, logits, badRow);
+#else
+        return MOEKIT_INVALID_ARGUMENT;
+#endif
     }
 #if defined(MOEKIT_HAS_BF16_KERNEL)
     if (kernel == MOEKIT_BF16_KERNEL_NATIVE) {

@@ -18,15 +18,22 @@ extension BenchReport {
             out += "; scalar C baseline \(perToken(base)); \(Format.fixed(speedup, 1))x faster (min \(Format.fixed(speedupMin, 1))x)"
         }
         out += "\n"
-        let fp32 = l.gemmFLOPs / l.float32GEMM.median, bf16 = l.gemmFLOPs / l.bfloat16GEMM.median
+        let fp32 = l.gemmFLOPs / l.float32GEMM.median
         out += "  router GEMM: fp32 OpenBLAS \(Format.seconds(l.float32GEMM.median)) (min \(Format.seconds(l.float32GEMM.minimum)), "
-        out += "\(Format.fixed(fp32 / 1e9, 1)) GFLOP/s); bf16 \(l.bfloat16Kernel.rawValue) \(Format.seconds(l.bfloat16GEMM.median)) "
-        out += "(min \(Format.seconds(l.bfloat16GEMM.minimum)), \(Format.fixed(bf16 / 1e9, 1)) GFLOP/s); bf16/fp32 speed "
-        out += "\(Format.fixed(l.bfloat16Speedup, 2))x (min \(Format.fixed(l.float32GEMM.minimum / l.bfloat16GEMM.minimum, 2))x)\n"
+        out += "\(Format.fixed(fp32 / 1e9, 1)) GFLOP/s)\n"
+        for (kernel, time) in l.bfloat16GEMMByKernel {
+            let rate = l.gemmFLOPs / time.median
+            out += "    bf16 \(kernel.rawValue)\(kernel == l.bfloat16Kernel ? " (used)" : ""): \(Format.seconds(time.median)) "
+            out += "(min \(Format.seconds(time.minimum)), \(Format.fixed(rate / 1e9, 1)) GFLOP/s), "
+            out += "\(Format.fixed(l.float32GEMM.median / time.median, 2))x fp32 (min \(Format.fixed(l.float32GEMM.minimum / time.minimum, 2))x)"
+            if kernel == .avx512bf16, let dp = l.bfloat16Peak {
+                out += ", \(Format.fixed(100 * rate / dp, 0))% of the vdpbf16ps peak (min \(Format.fixed(100 * l.gemmFLOPs / time.minimum / dp, 0))%)"
+            }
+            out += "\n"
+        }
         out += "  peaks: sgemm \(peak > 0 ? Format.fixed(peak / 1e9, 1) + " GFLOP/s" : "not measured")"
         if let dp = l.bfloat16Peak {
-            out += "; vdpbf16ps register-only \(Format.fixed(dp / 1e9, 1)) GFLOP/s; bf16 GEMM at "
-            out += "\(Format.fixed(100 * bf16 / dp, 0))% of it (min \(Format.fixed(100 * l.gemmFLOPs / l.bfloat16GEMM.minimum / dp, 0))%)"
+            out += "; vdpbf16ps register-only \(Format.fixed(dp / 1e9, 1)) GFLOP/s"
         } else {
             out += "; no AVX512-BF16 on this CPU"
         }
@@ -60,6 +67,7 @@ extension BenchReport {
             "gate_stream_seconds_fp32": l.float32GateStreamSeconds, "gate_stream_seconds_bf16": l.bfloat16GateStreamSeconds,
         ]
         if let base = l.baselineRoute { object["route_scalar_baseline"] = timing(base) }
+        object["gemm_bf16_by_kernel"] = Dictionary(uniqueKeysWithValues: l.bfloat16GEMMByKernel.map { ($0.kernel.rawValue, timing($0.time)) })
         if let speedup = l.routeSpeedup { object["route_speedup_over_baseline"] = speedup }
         if let dp = l.bfloat16Peak { object["vdpbf16ps_peak_gflops"] = dp / 1e9 }
         return object

@@ -16,8 +16,11 @@ extension RoutingBenchmark {
         public var float32GEMM: TimingSummary
         /// The bf16 router GEMM (MoEKit's kernel) at `T` tokens, interleaved with ``float32GEMM``.
         public var bfloat16GEMM: TimingSummary
-        /// The bf16 kernel that ran.
+        /// The bf16 kernel that ran (``BFloat16/Kernel/selected``).
         public var bfloat16Kernel: BFloat16.Kernel
+        /// Every bf16 kernel this CPU can run, timed in the same rounds, fastest kernel first
+        /// in ``BFloat16/Kernel`` order (AMX-BF16, AVX512-BF16, portable).
+        public var bfloat16GEMMByKernel: [(kernel: BFloat16.Kernel, time: TimingSummary)]
         /// FLOPs of one GEMM, `2·T·E·d`.
         public var gemmFLOPs: Double
         /// Register-only `vdpbf16ps` throughput, FLOP/s (`nil` without AVX512-BF16).
@@ -102,11 +105,23 @@ extension RoutingBenchmark {
         return try BLAS.withThreads(1) { () throws(RoutingError) -> Limits in
             try hiddenValues.withUnsafeBufferPointer { (h) throws(RoutingError) -> Limits in
             let (l, ix, w) = (logitBuffer, indexBuffer, weightBuffer)
-            // GEMMs, interleaved; the float32 logits stay for routing.
-            let gemmTimes = measureInterleaved(repetitions: repetitions, [
+            // GEMMs, interleaved: the selected bf16 kernel, fp32, then every available bf16
+            // kernel; the float32 logits written second stay for routing below.
+            let kernels = BFloat16.Kernel.allCases.filter(\.isAvailable)
+            var gemmBodies: [() -> Void] = [
                 { _ = try? bfloat16.logits(hidden: h, into: l) },
                 { _ = try? float32.logits(hidden: h, into: l) },
-            ])
+            ]
+            for kernel in kernels where kernel != BFloat16.Kernel.selected {
+                gemmBodies.insert({ _ = try? bfloat16.logits(hidden: h, into: l, bfloat16Kernel: kernel) }, at: 1)
+            }
+            let measured = measureInterleaved(repetitions: repetitions, gemmBodies)
+            let gemmTimes = [measured[0], measured[measured.count - 1]]
+            let others = kernels.filter { $0 != BFloat16.Kernel.selected }.reversed()
+            var byKernel = [(kernel: BFloat16.Kernel.selected, time: measured[0])]
+            for (i, kernel) in others.enumerated() { byKernel.append((kernel, measured[1 + i])) }
+            byKernel.sort { a, b in kernels.firstIndex(of: a.kernel)! < kernels.firstIndex(of: b.kernel)! }
+            try float32.logits(hidden: h, into: l)
             let logits = UnsafeBufferPointer(l)
             try router.route(logits: logits, indices: ix, weights: w)
             var bodies: [() -> Void] = [{ _ = try? router.route(logits: logits, indices: ix, weights: w) }]
@@ -147,6 +162,7 @@ extension RoutingBenchmark {
             return Limits(
                 tokens: tokens, route: routeTimes[0], baselineRoute: routeTimes.count > 1 ? routeTimes[1] : nil,
                 float32GEMM: gemmTimes[1], bfloat16GEMM: gemmTimes[0], bfloat16Kernel: BFloat16.Kernel.selected,
+                bfloat16GEMMByKernel: byKernel,
                 gemmFLOPs: float32.flops(tokens: tokens), bfloat16Peak: BFloat16.peakDotProduct(),
                 bfloat16MaxError: maxError, accuracyTokens: checked, bfloat16Mismatches: mismatches,
                 singleTokenFloat32: single[0], singleTokenBFloat16: single[1],

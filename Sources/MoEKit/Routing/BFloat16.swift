@@ -39,6 +39,11 @@ public enum BFloat16 {
 
     /// Which bf16 GEMM kernel runs.
     public enum Kernel: String, CaseIterable, Hashable, Sendable {
+        /// AMX-BF16 tiles (`tdpbf16ps`: 16 × 16 results, 32 products each, per instruction),
+        /// on Linux where the CPU has AMX and the kernel grants the process the tile state.
+        /// Sums 16 pairs per step in the instruction's own order, so its float32 results
+        /// differ from the other two kernels' in the last bits.
+        case amx = "AMX-BF16"
         /// AVX512-BF16: `vdpbf16ps`, one instruction per 16 lanes × 2 products.
         case avx512bf16 = "AVX512-BF16"
         /// Portable vector C (AVX-512F, AVX2+FMA or SSE2, chosen at load time): bf16 widened
@@ -48,18 +53,33 @@ public enum BFloat16 {
 
         /// Whether this CPU can run the kernel.
         public var isAvailable: Bool {
-            self == .portable || moekit_bf16_native_available() != 0
+            switch self {
+            case .amx: moekit_bf16_amx_available() != 0
+            case .avx512bf16: moekit_bf16_native_available() != 0
+            case .portable: true
+            }
         }
 
-        /// The kernel ``RouterGEMM`` uses: AVX512-BF16 where the CPU has it, unless the
-        /// environment variable `MOEKIT_FORCE_PORTABLE` is `1` (read once, at first use).
+        /// The kernel ``RouterGEMM`` uses: the first available of AMX-BF16, AVX512-BF16 and
+        /// portable. The environment, read once at first use, can choose:
+        /// `MOEKIT_BF16_KERNEL=amx|avx512bf16|portable` (ignored when unavailable), and
+        /// `MOEKIT_FORCE_PORTABLE=1` forces the portable kernel.
         public static let selected: Kernel = {
             if let force = getenv("MOEKIT_FORCE_PORTABLE"), String(cString: force) == "1" { return .portable }
-            return Kernel.avx512bf16.isAvailable ? .avx512bf16 : .portable
+            func key(_ text: String) -> String { String(text.lowercased().filter { $0 != "-" }) }
+            if let name = getenv("MOEKIT_BF16_KERNEL").map({ key(String(cString: $0)) }), !name.isEmpty,
+               let kernel = allCases.first(where: { key($0.rawValue).hasPrefix(name) }), kernel.isAvailable {
+                return kernel
+            }
+            return allCases.first(where: \.isAvailable) ?? .portable
         }()
 
         var code: Int32 {
-            self == .avx512bf16 ? MOEKIT_BF16_KERNEL_NATIVE : MOEKIT_BF16_KERNEL_PORTABLE
+            switch self {
+            case .amx: MOEKIT_BF16_KERNEL_AMX
+            case .avx512bf16: MOEKIT_BF16_KERNEL_NATIVE
+            case .portable: MOEKIT_BF16_KERNEL_PORTABLE
+            }
         }
     }
 

@@ -143,6 +143,7 @@ int moekit_route_baseline(const moekit_route_params *p, const float *logits, siz
 /// Kernels of `moekit_bf16_gemm`.
 #define MOEKIT_BF16_KERNEL_NATIVE 1
 #define MOEKIT_BF16_KERNEL_PORTABLE 2
+#define MOEKIT_BF16_KERNEL_AMX 3
 
 /// out[i] = bf16 bits of x[i], rounded to nearest even (NaN stays NaN; a value above the
 /// largest bf16 rounds to infinity).
@@ -162,10 +163,16 @@ int moekit_bf16_pack_gate(const uint16_t *gate, size_t experts, size_t d, uint32
 /// 1 when this CPU (and OS) can run the AVX512-BF16 kernel, else 0.
 int moekit_bf16_native_available(void);
 
+/// 1 when this CPU and OS can run the AMX-BF16 kernel (Linux, tile data granted to the
+/// process on the first call), else 0.
+int moekit_bf16_amx_available(void);
+
 /// logits [tokens, experts] = bf16(hidden [tokens, d]) · gateᵀ, float32 accumulation, with
-/// the packed gate; `kernel` MOEKIT_BF16_KERNEL_NATIVE (AVX512-BF16; invalid where
-/// unavailable) or MOEKIT_BF16_KERNEL_PORTABLE. Each logit is the float32 sum, in index
-/// order, of the products of the pairs (odd element first): the same for every batch split.
+/// the packed gate; `kernel` MOEKIT_BF16_KERNEL_AMX (AMX-BF16 tiles), MOEKIT_BF16_KERNEL_NATIVE
+/// (AVX512-BF16; each invalid where unavailable) or MOEKIT_BF16_KERNEL_PORTABLE. Native and
+/// portable: each logit is the float32 sum, in index order, of the products of the pairs
+/// (odd element first). AMX: `tdpbf16ps` sums 16 pairs per step in its own order. Every
+/// kernel gives a token the same logits for every batch split.
 /// Returns MOEKIT_OK, MOEKIT_NONFINITE with *badRow at the first token whose hidden state
 /// is not finite in bf16 (its logits and those after it unspecified), or
 /// MOEKIT_INVALID_ARGUMENT. No allocation (32 KiB of stack).
