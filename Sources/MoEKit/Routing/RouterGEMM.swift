@@ -12,8 +12,8 @@
 ///
 /// With ``WeightFormat/bfloat16`` the gate is stored once in bf16 (2·E·d bytes, packed for
 /// the kernel), the hidden states are rounded to bf16 per tile, and products are summed in
-/// float32 by MoEKit's own kernel: AVX512-BF16 (`vdpbf16ps`) where the CPU has it, a
-/// portable vector kernel elsewhere (see ``WeightFormat``).
+/// float32 by MoEKit's own kernel: AMX-BF16 tiles or AVX512-BF16 (`vdpbf16ps`) where the
+/// CPU has them, a portable vector kernel elsewhere (``BFloat16/Kernel``).
 ///
 /// > Note: the Hugging Face DeepSeek-V3 and Kimi routers run this GEMM in float32 as here;
 /// > Mixtral, Qwen3 and gpt-oss run it in bf16. Exact index comparisons with another
@@ -23,10 +23,12 @@ public struct RouterGEMM: Sendable {
     public enum WeightFormat: String, CaseIterable, Hashable, Sendable {
         /// float32 gate, OpenBLAS `sgemm`/`sgemv` (2 copies: `[E, d]` and `[d, E]`, 8·E·d bytes).
         case float32 = "fp32"
-        /// bf16 gate (2·E·d bytes) and bf16-rounded hidden states, float32 accumulation:
-        /// each logit is the float32 sum over the hidden index pairs `(2p, 2p + 1)`, in
-        /// ascending `p`, of the odd product then the even one (products of two bf16 values
-        /// are exact in float32). The same for every batch size, batch split and thread count.
+        /// bf16 gate (2·E·d bytes) and bf16-rounded hidden states, float32 accumulation
+        /// (products of two bf16 values are exact in float32). AVX512-BF16 and portable
+        /// kernels: each logit is the float32 sum over the hidden index pairs `(2p, 2p + 1)`,
+        /// in ascending `p`, of the odd product then the even one; AMX sums 16 pairs per
+        /// step in its own order. Per kernel, a token's logits are the same for every batch
+        /// size, batch split and thread count.
         case bfloat16 = "bf16"
     }
 
