@@ -4,6 +4,19 @@ import Dispatch
 import _MoEKitKernels
 
 extension RouterGEMM {
+    /// Checks that the packed bf16 gate (experts padded to 32, hidden pairs to 16: at least
+    /// 2·E·d bytes) and the bf16 copy made while packing fit in `available` bytes.
+    static func requirePackedMemory(experts: Int, hiddenSize: Int, available: Int?) throws(RoutingError) {
+        let words = moekit_bf16_packed_words(experts, hiddenSize)
+        let (bits, overflow) = experts.multipliedReportingOverflow(by: hiddenSize)
+        let bytes = words > 0 && words <= Int.max / 8 && !overflow && bits <= Int.max / 4 ? 4 * words + 2 * bits : nil
+        if bytes == nil || bytes! > available ?? Int.max {
+            throw .insufficientMemory(InsufficientMemory(
+                buffer: "bf16 gate weight (packed)", shape: [experts, hiddenSize], elementBytes: 2,
+                bytes: bytes, available: available ?? Int.max))
+        }
+    }
+
     /// The bf16 gate `[E, d]` packed for the kernel (panels of 32 experts, hidden pairs
     /// interleaved), after checking that the packed copy's size is representable.
     static func packed(_ bits: [UInt16], experts: Int, hiddenSize: Int) throws(RoutingError) -> [UInt32] {

@@ -72,9 +72,12 @@ public struct RouterGEMM: Sendable {
                 availableMemory: Int? = SystemMemory.availableBytes) throws(RoutingError) {
         try Self.checkShape(count: gate.count, experts: experts, hiddenSize: hiddenSize)
         try Self.checkBias(gateBias, experts: experts)
-        let copy = weightFormat == .float32 ? ("transposed gate weight", 4) : ("bf16 gate weight", 2)
-        do { try SystemMemory.require(copy.0, shape: [hiddenSize, experts], elementBytes: copy.1, available: availableMemory) }
-        catch { throw .insufficientMemory(error) }
+        if weightFormat == .float32 {
+            do { try SystemMemory.require("transposed gate weight", shape: [hiddenSize, experts], elementBytes: 4, available: availableMemory) }
+            catch { throw .insufficientMemory(error) }
+        } else {
+            try Self.requirePackedMemory(experts: experts, hiddenSize: hiddenSize, available: availableMemory)
+        }
         if let bad = gate.firstIndex(where: { !$0.isFinite }) {
             throw .nonFiniteInput(buffer: "gate weight", index: bad, value: gate[bad])
         }
@@ -112,8 +115,7 @@ public struct RouterGEMM: Sendable {
                 availableMemory: Int? = SystemMemory.availableBytes) throws(RoutingError) {
         try Self.checkShape(count: bfloat16Gate.count, experts: experts, hiddenSize: hiddenSize)
         try Self.checkBias(gateBias, experts: experts)
-        do { try SystemMemory.require("bf16 gate weight", shape: [hiddenSize, experts], elementBytes: 2, available: availableMemory) }
-        catch { throw .insufficientMemory(error) }
+        try Self.requirePackedMemory(experts: experts, hiddenSize: hiddenSize, available: availableMemory)
         if let bad = BFloat16.firstNonFinite(bfloat16Gate) {
             throw .nonFiniteInput(buffer: "bf16 gate weight", index: bad, value: BFloat16.float(bfloat16Gate[bad]))
         }

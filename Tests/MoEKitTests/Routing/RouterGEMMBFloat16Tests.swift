@@ -165,6 +165,14 @@ struct RouterGEMMBFloat16Tests {
                 #expect(buffer == "hidden states" && i == index && v.bitPattern == value.bitPattern, "\(kernel)")
             }
         }
+        // One expert of d = 1000 packs into a 32-expert panel: 32 · 512 words (64 KiB) plus
+        // the 2 KB bf16 copy; a budget of 2·E·d = 2000 bytes is refused before allocating.
+        #expect(throws: RoutingError.self) {
+            try RouterGEMM(gate: [Float](repeating: 0.5, count: 1000), experts: 1, hiddenSize: 1000,
+                           weightFormat: .bfloat16, availableMemory: 2000)
+        }
+        _ = try RouterGEMM(gate: [Float](repeating: 0.5, count: 1000), experts: 1, hiddenSize: 1000,
+                           weightFormat: .bfloat16, availableMemory: 4 * 32 * 512 + 2000)
         #expect(throws: RoutingError.raggedBuffer(buffer: "hidden states", count: 7, rowLength: 4)) {
             try gemm.logits(hidden: [Float](repeating: 0, count: 7))
         }
