@@ -5,8 +5,9 @@
 //     plain scalar C router of the same family ("route scalar-baseline ..." below, same run);
 //     DeepSeek-V3 grouped top-8 of 256 <= 0.25 µs; DeepSeek-V4-Pro sqrt-softplus top-6 of 384
 //     <= 0.35 µs; softmax top-8 of 128 <= 0.15 µs
-//   - bf16 router GEMM 4096x7168x384 >= 1.8x the fp32 OpenBLAS GEMM of the same shape
-//     (MOEKIT_FORCE_PORTABLE=1 runs the portable kernel instead of AVX512-BF16)
+//   - bf16 router GEMM 4096x7168x384 >= 1.8x the fp32 OpenBLAS GEMM of the same shape, on the
+//     kernel BFloat16.Kernel.selected picks (AMX-BF16, then AVX512-BF16, then portable;
+//     MOEKIT_BF16_KERNEL=avx512bf16 or MOEKIT_FORCE_PORTABLE=1 run the others)
 //   - the one-token router (GEMV + routing, no allocation, calling thread), fp32 and bf16;
 //     `moebench` prints it next to the time to stream the gate at the measured bandwidth
 //   - malloc count 0 on every routing path
