@@ -120,4 +120,111 @@ static inline __attribute__((always_inline)) int moekit_is_nonfinite(float x) {
     return !((x - x) == 0.0f);
 }
 
+
+// MARK: - Sixteen lanes at once
+//
+// The same operations as the scalar functions above, in the same order, on 16 lanes: with
+// contraction off each lane's result is bit-identical to the scalar function's, so a row
+// kernel may use either for any element (vector body, scalar tail).
+
+static inline __attribute__((always_inline)) moekit_f32x16 moekit_splat(float v) {
+    return (moekit_f32x16)v;
+}
+
+static inline __attribute__((always_inline)) moekit_f32x16 moekit_select(moekit_i32x16 mask, moekit_f32x16 a, moekit_f32x16 b) {
+    return mask ? a : b;
+}
+
+static inline __attribute__((always_inline)) moekit_f32x16 moekit_exp16(moekit_f32x16 x) {
+    const moekit_f32x16 upper = moekit_splat(88.72283935546875f);
+    const moekit_f32x16 lower = moekit_splat(-103.97207641601562f);
+    moekit_f32x16 xc = moekit_select(x > upper, upper, x);
+    xc = moekit_select(xc < lower, lower, xc);
+    xc = moekit_select(xc == xc, xc, moekit_splat(0.0f));
+    moekit_f32x16 t = xc * 1.44269504088896341f;
+    moekit_f32x16 n = (t + 12582912.0f) - 12582912.0f;
+    moekit_f32x16 r = xc - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    moekit_f32x16 p = moekit_splat(1.9875691500e-4f);
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * (r * r) + r + 1.0f;
+    moekit_i32x16 ni = __builtin_convertvector(n, moekit_i32x16);
+    moekit_i32x16 n1 = ni >> 1;
+    moekit_i32x16 n2 = ni - n1;
+    moekit_f32x16 s1 = (moekit_f32x16)((n1 + 127) << 23);
+    moekit_f32x16 s2 = (moekit_f32x16)((n2 + 127) << 23);
+    moekit_f32x16 y = (p * s1) * s2;
+    y = moekit_select(x > upper, moekit_splat(INFINITY), y);
+    y = moekit_select(x < lower, moekit_splat(0.0f), y);
+    y = moekit_select(x == x, y, x);
+    return y;
+}
+
+static inline __attribute__((always_inline)) moekit_f32x16 moekit_log1p_unit16(moekit_f32x16 e) {
+    moekit_f32x16 u = 1.0f + e;
+    moekit_i32x16 high = u > 1.41421356237f;
+    moekit_f32x16 m = moekit_select(high, 0.5f * u, u);
+    moekit_f32x16 n = moekit_select(high, moekit_splat(1.0f), moekit_splat(0.0f));
+    moekit_f32x16 x = m - 1.0f;
+    moekit_f32x16 y = x * x;
+    moekit_f32x16 p = moekit_splat(7.0376836292e-2f);
+    p = p * x - 1.1514610310e-1f;
+    p = p * x + 1.1676998740e-1f;
+    p = p * x - 1.2420140846e-1f;
+    p = p * x + 1.4249322787e-1f;
+    p = p * x - 1.6668057665e-1f;
+    p = p * x + 2.0000714765e-1f;
+    p = p * x - 2.4999993993e-1f;
+    p = p * x + 3.3333331174e-1f;
+    moekit_f32x16 z = p * x * y;
+    z = z + n * -2.12194440e-4f;
+    z = z - 0.5f * y;
+    moekit_f32x16 logu = (x + z) + n * 0.693359375f;
+    moekit_f32x16 d = u - 1.0f;
+    return moekit_select(d == 0.0f, e, logu * (e / d));
+}
+
+/// All-ones lanes where x is NaN or ±inf (see moekit_is_nonfinite).
+static inline __attribute__((always_inline)) moekit_i32x16 moekit_nonfinite16(moekit_f32x16 x) {
+    return ~((x - x) == 0.0f);
+}
+
+// MARK: - Scores (scalar and 16 lanes, bit-identical)
+
+/// sigmoid(x) from e = e^-|x| in (0, 1]: 1/(1+e) for x >= 0 and e/(1+e) below, accurate
+/// (and not flushed) across the whole float range.
+static inline __attribute__((always_inline)) float moekit_sigmoid_inline(float v) {
+    float e = moekit_exp_inline(-fabsf(v));
+    float d = 1.0f + e;
+    return (v >= 0.0f ? 1.0f : e) / d;
+}
+
+static inline __attribute__((always_inline)) moekit_f32x16 moekit_sigmoid16(moekit_f32x16 v) {
+    moekit_f32x16 e = moekit_exp16(-__builtin_elementwise_abs(v));
+    moekit_f32x16 d = 1.0f + e;
+    return moekit_select(v >= 0.0f, moekit_splat(1.0f), e) / d;
+}
+
+/// sqrt(softplus(x)) with softplus(x) = max(x, 0) + log1p(e^-|x|), the exact form of torch's
+/// softplus. Far below zero softplus(x) = e^x (1 - e^x/2 + ...), so sqrt(softplus(x)) =
+/// e^(x/2) to within 1e-7 relative, also where e^x itself would underflow.
+static inline __attribute__((always_inline)) float moekit_sqrt_softplus_inline(float v) {
+    float sp = (v > 0.0f ? v : 0.0f) + moekit_log1p_unit(moekit_exp_inline(-fabsf(v)));
+    return v < -16.0f ? moekit_exp_inline(0.5f * v) : __builtin_elementwise_sqrt(sp);
+}
+
+static inline __attribute__((always_inline)) moekit_f32x16 moekit_sqrt_softplus16(moekit_f32x16 v) {
+    moekit_f32x16 sp = moekit_select(v > 0.0f, v, moekit_splat(0.0f))
+        + moekit_log1p_unit16(moekit_exp16(-__builtin_elementwise_abs(v)));
+    moekit_f32x16 root = __builtin_elementwise_sqrt(sp);
+    // The far-negative branch needs a second exponential: computed only when a lane takes it.
+    moekit_i32x16 far = v < -16.0f;
+    if (__builtin_reduce_or(far)) root = moekit_select(far, moekit_exp16(0.5f * v), root);
+    return root;
+}
+
 #endif

@@ -28,6 +28,14 @@ extension MoEBench {
                 transform: parseTokenList)
         var tokens: [Int] = [1, 16, 256, 4096]
 
+        @Option(name: .customLong("gate-format"),
+                help: "Router GEMM gate: fp32 (OpenBLAS sgemm) or bf16 (MoEKit's kernel: AVX512-BF16 where the CPU has it).")
+        var gateFormat: RouterGEMM.WeightFormat = .float32
+
+        @Flag(name: .customLong("no-limits"),
+              help: "Skip the limits section (scalar-baseline routing, fp32 vs bf16 GEMM, vdpbf16ps peak, one-token router vs memory bandwidth).")
+        var noLimits = false
+
         @OptionGroup var measurement: MeasurementOptions
 
         @OptionGroup var hardware: AcceleratorOptions
@@ -52,11 +60,16 @@ extension MoEBench {
             let progress = ProgressLine()
             var benchmark = try RoutingBenchmark(
                 configuration: config, hiddenSize: hidden, repetitions: repetitions,
-                threads: threads, seed: seed)
+                threads: threads, seed: seed, weightFormat: gateFormat)
             progress.show("measuring peak sgemm (2048³)…")
             let peak = measurement.noPeak ? 0 : RoutingBenchmark.peakSGEMM(threads: threads)
             let results = try benchmark.run(tokenCounts: tokens) { i, t in
                 progress.show("[\(i + 1)/\(tokens.count)] tokens=\(t)…")
+            }
+            var limits: RoutingBenchmark.Limits?
+            if !noLimits, let largest = tokens.max() {
+                progress.show("limits: scalar baseline, fp32 vs bf16 GEMM, one token, memory bandwidth…")
+                limits = try benchmark.measureLimits(tokens: largest)
             }
             progress.clear()
 
@@ -66,7 +79,7 @@ extension MoEBench {
             let report = BenchReport(
                 config: config, preset: router.preset ?? router.configFile ?? (isDefaultPreset(config) ? Self.defaultModel : nil),
                 hidden: hidden, threads: threads, repetitions: repetitions, peak: peak, results: results,
-                projection: projection)
+                projection: projection, gateFormat: gateFormat, limits: limits)
             switch format {
             case .json: print(try report.json())
             case .csv: print(report.csv(), terminator: "")

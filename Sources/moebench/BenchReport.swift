@@ -14,13 +14,17 @@ struct BenchReport {
     var results: [RoutingBenchmark.Measurement]
     /// The measured router projected onto accelerators.
     var projection: BenchProjection
+    /// The router GEMM's gate format in the table.
+    var gateFormat: RouterGEMM.WeightFormat = .float32
+    /// The limits section (`nil` with --no-limits).
+    var limits: RoutingBenchmark.Limits?
 
     nonisolated(unsafe) private static let stages: [(name: String, time: KeyPath<RoutingBenchmark.Measurement, TimingSummary>)] = [
         ("gemm", \.gemm), ("route", \.route), ("router", \.router), ("dispatch", \.dispatch), ("combine", \.combine),
     ]
 
     func table() -> String {
-        var out = "moebench: MoE router on this CPU (OpenBLAS \(BLAS.coreName), \(threads) thread\(threads == 1 ? "" : "s"))\n"
+        var out = "moebench: MoE router on this CPU (OpenBLAS \(BLAS.coreName), \(threads) thread\(threads == 1 ? "" : "s"), gate \(gateFormatName))\n"
         out += "router: \((preset.map { $0 + ": " }) ?? "")\(config.summary); hidden \(hidden)\n"
         if peak > 0 { out += "peak sgemm: \(Format.fixed(peak / 1e9, 1)) GFLOP/s (2048³, best of 3)\n" }
         out += "\n"
@@ -45,6 +49,7 @@ struct BenchReport {
         if let chunk = results.last?.combineChunk {
             out += "combine: expert outputs [T·k, \(hidden)] float32 into [T, \(hidden)], in chunks of \(chunk) tokens\n"
         }
+        if let limits { out += "\n" + limitsTable(limits) }
         if let rss = peakResidentBytes() { out += "peak memory (RSS): \(Format.binaryBytes(rss))\n" }
         out += projection.table()
         return out
@@ -90,6 +95,8 @@ struct BenchReport {
             },
         ]
         if let preset { object["preset"] = preset }
+        object["gate_format"] = gateFormat.rawValue
+        if let limits { object["limits"] = limitsJSON(limits) }
         object["projection"] = projection.jsonObject
         if let rss = peakResidentBytes() { object["peak_rss_bytes"] = rss }
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])

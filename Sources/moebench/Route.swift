@@ -32,6 +32,10 @@ extension MoEBench {
         @Option(name: .customLong("gate-bias"), help: ArgumentHelp("Linear bias of the gate, float32 [E].", valueName: "GB.npy"))
         var gateBias: String?
 
+        @Option(name: .customLong("gate-format"),
+                help: "Router GEMM with --gate: fp32 (OpenBLAS) or bf16 (gate and hidden states rounded to bf16, float32 sums).")
+        var gateFormat: RouterGEMM.WeightFormat = .float32
+
         @Option(help: ArgumentHelp("Selection-only correction bias, float32 [E].", valueName: "B.npy"))
         var bias: String?
 
@@ -69,6 +73,7 @@ extension MoEBench {
                 throw UsageError("--gate needs --hidden H.npy")
             }
             if gateBias != nil && logits != nil { throw UsageError("--gate-bias applies to --hidden/--gate input only") }
+            if gateFormat != .float32 && logits != nil { throw UsageError("--gate-format applies to --hidden/--gate input only") }
             let experts = logitRows.shape[1]
 
             var correction: [Float]?
@@ -118,10 +123,11 @@ extension MoEBench {
             if let bad = h.values.firstIndex(where: { !$0.isFinite }) {
                 throw RoutingError.nonFiniteInput(buffer: "hidden states", index: bad, value: h.values[bad])
             }
-            let gemm = try RouterGEMM(gate: g.values, experts: g.shape[0], hiddenSize: g.shape[1], gateBias: linearBias)
+            let gemm = try RouterGEMM(gate: g.values, experts: g.shape[0], hiddenSize: g.shape[1], gateBias: linearBias,
+                                      weightFormat: gateFormat)
             BLAS.threads = threads
             // Checks the [T, E] logits against the available memory before allocating them.
-            return NPYArray(shape: [h.shape[0], g.shape[0]], values: try gemm.logits(hidden: h.values))
+            return NPYArray(shape: [h.shape[0], g.shape[0]], values: try gemm.logits(hidden: h.values, threads: threads))
         }
 
         private func requireRank(_ a: NPYArray<Float>, _ rank: Int, path: String, expected: String) throws {

@@ -7,6 +7,7 @@ import MoEKit
 extension RouterConfiguration.Scoring: ExpressibleByArgument {}
 extension RouterConfiguration.GroupScore: ExpressibleByArgument {}
 extension RouterConfiguration.Weighting: ExpressibleByArgument {}
+extension RouterGEMM.WeightFormat: ExpressibleByArgument {}
 
 struct RouterOptions: ParsableArguments {
     @Option(name: [.customLong("preset"), .customLong("model")],

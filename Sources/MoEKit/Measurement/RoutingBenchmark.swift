@@ -50,17 +50,21 @@ public struct RoutingBenchmark {
 
     /// The router under test (its configuration and correction bias).
     public let router: Router
-    /// The router GEMM (seeded gate weight `[E, d]`).
+    /// The router GEMM (seeded gate weight `[E, d]`, in the format asked for).
     public let gemm: RouterGEMM
+    /// The seeded gate weight `[E, d]` in float32 (for the other format's GEMM).
+    let gateValues: [Float]
     /// Timed samples per stage.
     public let repetitions: Int
     /// Threads for OpenBLAS and for routing.
     public let threads: Int
-    private var generator: SeededGenerator
+    var generator: SeededGenerator
 
     /// Prepares a benchmark; builds the seeded gate weight and, when the configuration
     /// uses one, a seeded correction bias.
     ///
+    /// - Parameter weightFormat: How the GEMM stores the gate (float32 on OpenBLAS, or bf16
+    ///   on MoEKit's kernel).
     /// - Parameter availableMemory: Bytes the gate weight and its transposed copy may take
     ///   (8·E·d); ``SystemMemory/availableBytes`` by default, `nil` skips the check.
     /// - Throws: ``RoutingError`` for an invalid configuration or hidden size;
@@ -68,6 +72,7 @@ public struct RoutingBenchmark {
     public init(
         configuration: RouterConfiguration, hiddenSize: Int, repetitions: Int = 5,
         threads: Int = 1, seed: UInt64 = 0x4D6F_454B_6974,
+        weightFormat: RouterGEMM.WeightFormat = .float32,
         availableMemory: Int? = SystemMemory.availableBytes
     ) throws(RoutingError) {
         try configuration.validate()
@@ -82,7 +87,9 @@ public struct RoutingBenchmark {
         self.router = try Router(configuration, correctionBias: bias)
         let gate = generator.uniformFloats(
             count: configuration.experts * hiddenSize, scale: 3 / Float(hiddenSize).squareRoot())
-        self.gemm = try RouterGEMM(gate: gate, experts: configuration.experts, hiddenSize: hiddenSize, availableMemory: nil)
+        self.gemm = try RouterGEMM(gate: gate, experts: configuration.experts, hiddenSize: hiddenSize,
+                                   weightFormat: weightFormat, availableMemory: nil)
+        self.gateValues = gate
         self.repetitions = max(1, repetitions)
         self.threads = max(1, threads)
         self.generator = generator
@@ -177,7 +184,7 @@ public struct RoutingBenchmark {
                 let (outputs, y) = (UnsafeBufferPointer(expertOutputs), combined)
                 // Interleaved, so that the stages see the same machine state.
                 let times = measureInterleaved(repetitions: repetitions, [
-                    { _ = try? gemm.logits(hidden: h, into: l) },
+                    { _ = try? gemm.logits(hidden: h, into: l, threads: threads) },
                     { _ = try? router.route(logits: UnsafeBufferPointer(l), indices: ix, weights: w, threads: threads) },
                     { _ = try? router.route(hidden: h, gemm: gemm, logits: l, indices: ix, weights: w, threads: threads) },
                     { try? plan.dispatch(indices: UnsafeBufferPointer(ix), topK: k) },

@@ -17,7 +17,8 @@ extension Router {
     ///   size, ``RoutingError/nonFiniteLogit(token:expert:value:)`` for a NaN or infinite
     ///   logit, ``RoutingError/nonFiniteWeights(token:)`` when finite logits give a token
     ///   weights that are not finite. After an error the output buffers hold unspecified values.
-    /// - Complexity: O(*T* · *E*) time; O(*E*) scratch per thread, allocated once per call.
+    /// - Complexity: O(*T* · *E*) time; O(*E*) scratch per thread, on the stack when it fits
+    ///   (no allocation with one thread for real routers).
     public func route(
         logits: UnsafeBufferPointer<Float>,
         indices: UnsafeMutableBufferPointer<Int32>,
@@ -110,7 +111,8 @@ extension Router {
         return start..<(start + base + (part < extra ? 1 : 0))
     }
 
-    /// Routes rows `rows` with one scratch allocation; returns the first row holding a
+    /// Routes rows `rows` (the fused kernel for scored routers; scratch on the stack when it
+    /// fits); returns the first row holding a
     /// non-finite logit or getting a non-finite weight, or `nil`.
     func routeRows(
         _ rows: Range<Int>,
@@ -118,6 +120,16 @@ extension Router {
         indices: UnsafeMutablePointer<Int32>,
         weights: UnsafeMutablePointer<Float>
     ) -> Int? {
+        if let bias = correctionBias {
+            let fused = bias.withUnsafeBufferPointer { b in
+                fusedParameters(bias: b.baseAddress).map {
+                    routeRowsFused($0, rows, logits: logits, indices: indices, weights: weights)
+                }
+            }
+            if let fused { return fused }
+        } else if let parameters = fusedParameters(bias: nil) {
+            return routeRowsFused(parameters, rows, logits: logits, indices: indices, weights: weights)
+        }
         let config = configuration
         let experts = config.experts, k = config.topK
         let groups = config.groupLimit.map { $0.keptGroups < $0.groups ? $0 : nil } ?? nil
@@ -138,115 +150,131 @@ extension Router {
         // Scratch, allocated once: scores [E], keys [E], candidate values and their
         // exponentials [k + 1] each, group scratch, candidate indices [k + 1].
         let floatCount = 2 * experts + 2 * candidates + groupScratchCount
-        let scratch = UnsafeMutableRawPointer.allocate(byteCount: 4 * (floatCount + candidates), alignment: 64)
-        defer { scratch.deallocate() }
-        let scoreBuffer = scratch.bindMemory(to: Float.self, capacity: floatCount)
-        let keyBuffer = scoreBuffer + experts
-        let values = keyBuffer + experts, exps = values + candidates
-        let groupScratch = exps + candidates
-        let chosen = (scratch + 4 * floatCount).bindMemory(to: Int32.self, capacity: candidates)
+        // On the stack when it fits (8 KiB: E up to about 1000): no allocation per call.
+        return Self.withScratch(floats: floatCount + candidates) { scratch in
+            let scoreBuffer = scratch
+            let keyBuffer = scoreBuffer + experts
+            let values = keyBuffer + experts, exps = values + candidates
+            let groupScratch = exps + candidates
+            let chosen = UnsafeMutableRawPointer(scratch + floatCount).bindMemory(to: Int32.self, capacity: candidates)
 
-        return correctionBias.withUnsafeBufferPointerIfPresent { bias in
-            for t in rows {
-                let x = logits + t * experts
-                let out = indices + t * k, w = weights + t * k
-                var scores = x                  // each expert's unbiased score
-                var rowMax: Float = 0
-                var onLogits = logitsSelect || softmaxOnLogits
+            return correctionBias.withUnsafeBufferPointerIfPresent { bias in
+                for t in rows {
+                    let x = logits + t * experts
+                    let out = indices + t * k, w = weights + t * k
+                    var scores = x                  // each expert's unbiased score
+                    var rowMax: Float = 0
+                    var onLogits = logitsSelect || softmaxOnLogits
 
-                // 1. Selection on the logits: non-finite check, row maximum and top-k in one pass.
-                if onLogits {
-                    if moekit_topk_finite(x, experts, candidates, chosen, values, &rowMax) != 0 { return t }
-                    if softmaxOnLogits && !Self.probabilitiesStrictlyOrdered(values, count: candidates, rowMax: rowMax, exps: exps) {
-                        onLogits = false
+                    // 1. Selection on the logits: non-finite check, row maximum and top-k in one pass.
+                    if onLogits {
+                        if moekit_topk_finite(x, experts, candidates, chosen, values, &rowMax) != 0 { return t }
+                        if softmaxOnLogits && !Self.probabilitiesStrictlyOrdered(values, count: candidates, rowMax: rowMax, exps: exps) {
+                            onLogits = false
+                        }
                     }
-                }
 
-                // 1'. Otherwise scores, keys (score + bias), group limit and top-k by key.
-                if !onLogits {
-                    var keys = UnsafePointer(scoreBuffer)
-                    var bad: Int32
-                    switch config.scoring {
-                    case .sigmoid:
-                        bad = moekit_sigmoid(x, bias, scoreBuffer, keyBuffer, experts)
-                        scores = UnsafePointer(scoreBuffer)
-                        if bias != nil { keys = UnsafePointer(keyBuffer) }
-                    case .sqrtSoftplus:
-                        bad = moekit_sqrt_softplus(x, bias, scoreBuffer, keyBuffer, experts)
-                        scores = UnsafePointer(scoreBuffer)
-                        if bias != nil { keys = UnsafePointer(keyBuffer) }
-                    case .softmax:
-                        bad = moekit_softmax(x, scoreBuffer, experts)
-                        scores = UnsafePointer(scoreBuffer)
-                    case .logits:
-                        bad = moekit_nonfinite(x, experts)
-                        keys = x
+                    // 1'. Otherwise scores, keys (score + bias), group limit and top-k by key.
+                    if !onLogits {
+                        var keys = UnsafePointer(scoreBuffer)
+                        var bad: Int32
+                        switch config.scoring {
+                        case .sigmoid:
+                            bad = moekit_sigmoid(x, bias, scoreBuffer, keyBuffer, experts)
+                            scores = UnsafePointer(scoreBuffer)
+                            if bias != nil { keys = UnsafePointer(keyBuffer) }
+                        case .sqrtSoftplus:
+                            bad = moekit_sqrt_softplus(x, bias, scoreBuffer, keyBuffer, experts)
+                            scores = UnsafePointer(scoreBuffer)
+                            if bias != nil { keys = UnsafePointer(keyBuffer) }
+                        case .softmax:
+                            bad = moekit_softmax(x, scoreBuffer, experts)
+                            scores = UnsafePointer(scoreBuffer)
+                        case .logits:
+                            bad = moekit_nonfinite(x, experts)
+                            keys = x
+                        }
+                        if bad != 0 { return t }
+                        if let bias, config.scoring == .softmax || config.scoring == .logits {
+                            for e in 0..<experts { keyBuffer[e] = scores[e] + bias[e] }
+                            keys = UnsafePointer(keyBuffer)
+                        }
+                        if let groups {
+                            moekit_group_limited_topk(
+                                keys, experts, groups.groups, groups.keptGroups, groups.score == .max ? 1 : 0,
+                                k, chosen, values, groupScratch)
+                        } else {
+                            moekit_topk(keys, experts, k, chosen, values)
+                        }
                     }
-                    if bad != 0 { return t }
-                    if let bias, config.scoring == .softmax || config.scoring == .logits {
-                        for e in 0..<experts { keyBuffer[e] = scores[e] + bias[e] }
-                        keys = UnsafePointer(keyBuffer)
-                    }
-                    if let groups {
-                        moekit_group_limited_topk(
-                            keys, experts, groups.groups, groups.keptGroups, groups.score == .max ? 1 : 0,
-                            k, chosen, values, groupScratch)
+                    out.update(from: chosen, count: k)
+
+                    // 2. The chosen experts' unbiased scores, into `values`.
+                    if onLogits && softmaxOnLogits {
+                        if config.weighting == .chosenScores && config.normalizesWeights && config.normalizationEpsilon == 0 {
+                            // p_j / Σ p = e^(x_j - max) / Σ e^(x - max): the softmax denominator cancels.
+                            var sum: Float = 0
+                            for j in 0..<k { sum += exps[j] }
+                            for j in 0..<k { w[j] = exps[j] / sum }
+                            Self.scale(w, count: k, by: config.scalingFactor)
+                            continue
+                        }
+                        let denominator = moekit_exp_sum(x, rowMax, experts)
+                        for j in 0..<k { values[j] = exps[j] / denominator }
                     } else {
-                        moekit_topk(keys, experts, k, chosen, values)
+                        for j in 0..<k { values[j] = scores[Int(out[j])] }
                     }
-                }
-                out.update(from: chosen, count: k)
 
-                // 2. The chosen experts' unbiased scores, into `values`.
-                if onLogits && softmaxOnLogits {
-                    if config.weighting == .chosenScores && config.normalizesWeights && config.normalizationEpsilon == 0 {
-                        // p_j / Σ p = e^(x_j - max) / Σ e^(x - max): the softmax denominator cancels.
+                    // 3. Weights.
+                    switch config.weighting {
+                    case .softmaxOverChosen:
+                        var largest = values[0]
+                        for j in 1..<k { largest = max(largest, values[j]) }
+                        moekit_softmax_weights(values, k, largest, w)
+                    case .sigmoidOfChosen:
                         var sum: Float = 0
-                        for j in 0..<k { sum += exps[j] }
-                        for j in 0..<k { w[j] = exps[j] / sum }
-                        Self.scale(w, count: k, by: config.scalingFactor)
-                        continue
+                        for j in 0..<k {
+                            w[j] = Self.sigmoid(values[j])
+                            sum += w[j]
+                        }
+                        if config.normalizesWeights {
+                            let denominator = sum + config.normalizationEpsilon
+                            for j in 0..<k { w[j] = w[j] / denominator }
+                        }
+                    case .chosenScores:
+                        var sum: Float = 0
+                        for j in 0..<k {
+                            w[j] = values[j]
+                            sum += values[j]
+                        }
+                        if config.normalizesWeights {
+                            let denominator = sum + config.normalizationEpsilon
+                            for j in 0..<k { w[j] = w[j] / denominator }
+                        }
                     }
-                    let denominator = moekit_exp_sum(x, rowMax, experts)
-                    for j in 0..<k { values[j] = exps[j] / denominator }
-                } else {
-                    for j in 0..<k { values[j] = scores[Int(out[j])] }
+                    Self.scale(w, count: k, by: config.scalingFactor)
+                    // Finite logits can still give 0/0 (every chosen score underflowed to 0 and no
+                    // epsilon) or overflow (a large scaling factor): an error, never a NaN weight.
+                    for j in 0..<k where !w[j].isFinite { return t }
                 }
-
-                // 3. Weights.
-                switch config.weighting {
-                case .softmaxOverChosen:
-                    var largest = values[0]
-                    for j in 1..<k { largest = max(largest, values[j]) }
-                    moekit_softmax_weights(values, k, largest, w)
-                case .sigmoidOfChosen:
-                    var sum: Float = 0
-                    for j in 0..<k {
-                        w[j] = Self.sigmoid(values[j])
-                        sum += w[j]
-                    }
-                    if config.normalizesWeights {
-                        let denominator = sum + config.normalizationEpsilon
-                        for j in 0..<k { w[j] = w[j] / denominator }
-                    }
-                case .chosenScores:
-                    var sum: Float = 0
-                    for j in 0..<k {
-                        w[j] = values[j]
-                        sum += values[j]
-                    }
-                    if config.normalizesWeights {
-                        let denominator = sum + config.normalizationEpsilon
-                        for j in 0..<k { w[j] = w[j] / denominator }
-                    }
-                }
-                Self.scale(w, count: k, by: config.scalingFactor)
-                // Finite logits can still give 0/0 (every chosen score underflowed to 0 and no
-                // epsilon) or overflow (a large scaling factor): an error, never a NaN weight.
-                for j in 0..<k where !w[j].isFinite { return t }
+                return nil
             }
-            return nil
         }
+    }
+
+    /// Calls `body` with `floats` floats of scratch (also used as Int32): a stack buffer
+    /// up to 2048 floats, a heap allocation above.
+    @inline(__always)
+    static func withScratch<R>(floats: Int, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
+        if floats <= 2048 {
+            var buffer = InlineArray<2048, Float>(repeating: 0)
+            return withUnsafeMutablePointer(to: &buffer) { p in
+                p.withMemoryRebound(to: Float.self, capacity: 2048) { body($0) }
+            }
+        }
+        let heap = UnsafeMutablePointer<Float>.allocate(capacity: floats)
+        defer { heap.deallocate() }
+        return body(heap)
     }
 
     /// Whether the probabilities of the candidate logits `values` (descending) are strictly
@@ -263,7 +291,7 @@ extension Router {
         _ values: UnsafePointer<Float>, count: Int, rowMax: Float, exps: UnsafeMutablePointer<Float>
     ) -> Bool {
         if values[count - 1] - rowMax < -70 { return false }
-        for j in 0..<count { exps[j] = moekit_exp(values[j] - rowMax) }
+        moekit_exp_shifted(values, count, rowMax, exps)
         for j in 0..<(count - 1) where values[j] != values[j + 1] {
             if !(exps[j] > exps[j + 1] * (1 + 0x1p-20)) { return false }
         }

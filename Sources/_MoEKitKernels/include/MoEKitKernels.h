@@ -46,6 +46,9 @@ int moekit_softmax(const float *x, float *p, size_t n);
 /// Returns 1 if any x[i] is NaN or infinite, else 0.
 int moekit_nonfinite(const float *x, size_t n);
 
+/// out[i] = e^(x[i] - shift), 16 at a time: the same bits as moekit_exp(x[i] - shift).
+void moekit_exp_shifted(const float *x, size_t n, float shift, float *out);
+
 /// The sum of e^(x[i] - shift) over the row, in a fixed order (the softmax denominator).
 float moekit_exp_sum(const float *x, float shift, size_t n);
 
@@ -81,6 +84,105 @@ void moekit_softmax_weights(const float *values, size_t k, float shift, float *w
 
 /// e^x for every x (0 below -103.97, +inf above 88.72); max relative error about 1.2e-7.
 float moekit_exp(float x);
+
+// MARK: - Fused routing from logits (RouteKernels.c)
+
+/// Scoring functions of `moekit_route_params`.
+#define MOEKIT_SCORING_SOFTMAX 0
+#define MOEKIT_SCORING_SIGMOID 1
+#define MOEKIT_SCORING_SQRT_SOFTPLUS 2
+
+/// A router as the fused kernels see it: `experts` E, `k` chosen per token, a scoring
+/// function, an optional selection-only correction bias [E] (null for none), an optional
+/// group limit (`groups` 0 for none; otherwise `groups` divides E, 1 <= kept <= groups,
+/// groupRule 0 = sum of the two largest keys, 1 = the largest), and the weights: the chosen
+/// unbiased scores, divided by their sum plus `epsilon` when `normalize` is nonzero, then
+/// multiplied by `scale`.
+typedef struct moekit_route_params {
+    size_t experts;
+    size_t k;
+    int scoring;
+    const float *bias;
+    size_t groups;
+    size_t kept;
+    int groupRule;
+    int normalize;
+    float epsilon;
+    float scale;
+} moekit_route_params;
+
+/// Scratch floats `moekit_route_scored` keeps on its own stack (16 KiB).
+#define MOEKIT_ROUTE_STACK_FLOATS 4096
+
+/// Floats of scratch the routing functions below need for these parameters (0 if invalid).
+size_t moekit_route_scratch_floats(const moekit_route_params *p);
+
+/// Routes `rows` rows of logits [rows, E] into indices and weights [rows, k], fused per row
+/// (scores, keys and the non-finite check in one pass, then selection and weights), for
+/// sigmoid and sqrt-softplus scoring. Same results, bit for bit, as scoring with
+/// moekit_sigmoid / moekit_sqrt_softplus, selecting with moekit_topk (or
+/// moekit_group_limited_topk when kept < groups) and weighting as described above: rows in
+/// descending key order, the lower index winning ties.
+/// Returns MOEKIT_OK; MOEKIT_NONFINITE with *badRow set to the first row holding a NaN or
+/// infinite logit or getting a non-finite weight (rows before it are routed); or
+/// MOEKIT_INVALID_ARGUMENT (nothing written) for invalid parameters or a null pointer.
+/// `scratch` holds moekit_route_scratch_floats(p) floats, or is null when that is at most
+/// MOEKIT_ROUTE_STACK_FLOATS (the kernel then uses its own stack buffer). No allocation.
+int moekit_route_scored(const moekit_route_params *p, const float *logits, size_t rows,
+                        int32_t *indices, float *weights, float *scratch, size_t *badRow);
+
+/// The plain scalar router the benchmarks compare against: libm expf (log1pf, sqrtf), one
+/// expert at a time, insertion top-k, no vector code; softmax, sigmoid or sqrt-softplus with
+/// the same bias, group limit and weights as above (ties: lower index). Returns MOEKIT_OK,
+/// MOEKIT_NONFINITE at the first non-finite logit, or MOEKIT_INVALID_ARGUMENT.
+int moekit_route_baseline(const moekit_route_params *p, const float *logits, size_t rows,
+                          int32_t *indices, float *weights, float *scratch);
+
+// MARK: - bf16 router GEMM (BF16Kernels.c)
+
+/// Kernels of `moekit_bf16_gemm`.
+#define MOEKIT_BF16_KERNEL_NATIVE 1
+#define MOEKIT_BF16_KERNEL_PORTABLE 2
+#define MOEKIT_BF16_KERNEL_AMX 3
+
+/// out[i] = bf16 bits of x[i], rounded to nearest even (NaN stays NaN; a value above the
+/// largest bf16 rounds to infinity).
+void moekit_f32_to_bf16(const float *x, size_t n, uint16_t *out);
+
+/// MOEKIT_NONFINITE with *index at the first NaN or infinite bf16 value, else MOEKIT_OK.
+int moekit_bf16_first_nonfinite(const uint16_t *x, size_t n, size_t *index);
+
+/// uint32 words of a gate [experts, d] packed by `moekit_bf16_pack_gate`: panels of 32
+/// experts × ceil(d / 2) pairs × 32; 0 for zero sizes or on overflow.
+size_t moekit_bf16_packed_words(size_t experts, size_t d);
+
+/// Packs a bf16 gate [experts, d] (row-major bits) into `packed`
+/// (moekit_bf16_packed_words(experts, d) words).
+int moekit_bf16_pack_gate(const uint16_t *gate, size_t experts, size_t d, uint32_t *packed);
+
+/// 1 when this CPU (and OS) can run the AVX512-BF16 kernel, else 0.
+int moekit_bf16_native_available(void);
+
+/// 1 when this CPU and OS can run the AMX-BF16 kernel (Linux, tile data granted to the
+/// process on the first call), else 0.
+int moekit_bf16_amx_available(void);
+
+/// logits [tokens, experts] = bf16(hidden [tokens, d]) · gateᵀ, float32 accumulation, with
+/// the packed gate; `kernel` MOEKIT_BF16_KERNEL_AMX (AMX-BF16 tiles), MOEKIT_BF16_KERNEL_NATIVE
+/// (AVX512-BF16; each invalid where unavailable) or MOEKIT_BF16_KERNEL_PORTABLE. Native and
+/// portable: each logit is the float32 sum, in index order, of the products of the pairs
+/// (odd element first). AMX: `tdpbf16ps` sums 16 pairs per step in its own order. Every
+/// kernel gives a token the same logits for every batch split.
+/// Returns MOEKIT_OK, MOEKIT_NONFINITE with *badRow at the first token whose hidden state
+/// is not finite in bf16 (its logits and those after it unspecified), or
+/// MOEKIT_INVALID_ARGUMENT. No allocation (32 KiB of stack).
+int moekit_bf16_gemm(const float *hidden, size_t tokens, size_t d, const uint32_t *packed, size_t experts,
+                     float *logits, int kernel, size_t *badRow);
+
+/// `iterations` rounds of 16 independent register-only `vdpbf16ps` (64 FLOPs each); returns
+/// a value depending on all of them. 0 without the AVX512-BF16 kernel. The bf16 dot-product
+/// peak is 1024 · iterations FLOPs over the time it takes.
+float moekit_bf16_dot_peak_loop(size_t iterations);
 
 // MARK: - MoE layer forward (LayerKernels.c)
 

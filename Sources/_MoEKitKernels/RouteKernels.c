@@ -1,0 +1,228 @@
+//===--- RouteKernels.c - Fused routing from logits, and a scalar baseline -===//
+//
+// See MoEKitKernels.h. `moekit_route_scored` routes whole rows of a scored router
+// (sigmoid or sqrt-softplus, optional correction bias, optional group limit, chosen-score
+// weights) in one call: scores, keys and the non-finite check in one 16-lane pass, the
+// exact selection of Selection.h on the keys still in L1, then the weights. Each lane runs
+// the scalar functions' operations in the same order (KernelMath.h), so the results are
+// bit-identical to scoring with moekit_sigmoid / moekit_sqrt_softplus and selecting with
+// moekit_topk / moekit_group_limited_topk.
+//
+// `moekit_route_baseline` is the comparison point the benchmarks time next to it: a plain
+// scalar C router as one would first write it (libm expf, insertion top-k, no vectors).
+//
+//===----------------------------------------------------------------------===//
+#include "MoEKitKernels.h"
+#include "KernelMath.h"
+#include "Selection.h"
+
+/// Whether the parameters describe a router these kernels serve; O(1).
+static int moekit_route_params_valid(const moekit_route_params *p, int scoredOnly) {
+    if (!p) return 0;
+    size_t n = p->experts, k = p->k;
+    if (n == 0 || n > (size_t)INT32_MAX || k == 0 || k > n) return 0;
+    if (p->scoring != MOEKIT_SCORING_SIGMOID && p->scoring != MOEKIT_SCORING_SQRT_SOFTPLUS
+        && (scoredOnly || p->scoring != MOEKIT_SCORING_SOFTMAX)) return 0;
+    if (p->groups > 0) {
+        if (n % p->groups != 0 || p->kept == 0 || p->kept > p->groups
+            || k > p->kept * (n / p->groups) || (p->groupRule != 0 && p->groupRule != 1)) return 0;
+    }
+    return 1;
+}
+
+size_t moekit_route_scratch_floats(const moekit_route_params *p) {
+    if (!moekit_route_params_valid(p, 0)) return 0;
+    size_t n = p->experts;
+    size_t floats = 2 * n + p->k;
+    if (p->groups > 0) floats += 3 * p->groups + p->kept * (n / p->groups);
+    return floats;
+}
+
+/// Scores and keys of one row in one pass; returns nonzero when the row holds NaN or ±inf.
+static inline __attribute__((always_inline))
+int moekit_score_row(const float *x, const float *bias, float *scores, float *keys, size_t n, int scoring) {
+    moekit_i32x16 bad16 = 0;
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        moekit_f32x16 v;
+        memcpy(&v, x + i, sizeof v);
+        bad16 |= moekit_nonfinite16(v);
+        moekit_f32x16 s = scoring == MOEKIT_SCORING_SIGMOID ? moekit_sigmoid16(v) : moekit_sqrt_softplus16(v);
+        memcpy(scores + i, &s, sizeof s);
+        if (bias) {
+            moekit_f32x16 b;
+            memcpy(&b, bias + i, sizeof b);
+            moekit_f32x16 key = s + b;
+            memcpy(keys + i, &key, sizeof key);
+        }
+    }
+    int bad = 0;
+    for (size_t j = 0; j < 16; j++) bad |= bad16[j];
+    for (; i < n; i++) {
+        float v = x[i];
+        bad |= moekit_is_nonfinite(v);
+        float s = scoring == MOEKIT_SCORING_SIGMOID ? moekit_sigmoid_inline(v) : moekit_sqrt_softplus_inline(v);
+        scores[i] = s;
+        if (bias) keys[i] = s + bias[i];
+    }
+    return bad;
+}
+
+/// The chosen scores as weights: renormalised (sum plus epsilon) and scaled as the
+/// parameters say; returns nonzero when a weight is not finite.
+static inline __attribute__((always_inline))
+int moekit_chosen_weights(const moekit_route_params *p, const float *scores, const int32_t *ix, float *w) {
+    size_t k = p->k;
+    float sum = 0.0f;
+    for (size_t j = 0; j < k; j++) {
+        float s = scores[ix[j]];
+        w[j] = s;
+        sum += s;
+    }
+    if (p->normalize) {
+        float denominator = sum + p->epsilon;
+        for (size_t j = 0; j < k; j++) w[j] = w[j] / denominator;
+    }
+    if (p->scale != 1.0f) {
+        for (size_t j = 0; j < k; j++) w[j] = w[j] * p->scale;
+    }
+    int bad = 0;
+    for (size_t j = 0; j < k; j++) bad |= moekit_is_nonfinite(w[j]);
+    return bad;
+}
+
+/// One scoring function's row loop (`scoring` is a constant in each instance).
+static inline __attribute__((always_inline))
+int moekit_route_scored_rows(const moekit_route_params *p, const float *logits, size_t rows,
+                             int32_t *indices, float *weights, float *scratch, size_t *badRow, int scoring) {
+    size_t n = p->experts, k = p->k;
+    float *scores = scratch, *keyBuffer = scratch + n, *values = keyBuffer + n;
+    float *groupScratch = values + k;
+    const float *keys = p->bias ? keyBuffer : scores;
+    int limited = p->groups > 0 && p->kept < p->groups;
+    for (size_t t = 0; t < rows; t++) {
+        int32_t *ix = indices + t * k;
+        if (moekit_score_row(logits + t * n, p->bias, scores, keyBuffer, n, scoring)) {
+            *badRow = t;
+            return MOEKIT_NONFINITE;
+        }
+        if (limited) {
+            moekit_group_limited_topk_impl(keys, n, p->groups, p->kept, p->groupRule, k, ix, values, groupScratch);
+        } else {
+            moekit_topk_impl(keys, n, k, ix, values, 0, NULL);
+        }
+        if (moekit_chosen_weights(p, scores, ix, weights + t * k)) {
+            *badRow = t;
+            return MOEKIT_NONFINITE;
+        }
+    }
+    return MOEKIT_OK;
+}
+
+MOEKIT_DISPATCH
+int moekit_route_scored(const moekit_route_params *p, const float *logits, size_t rows,
+                        int32_t *indices, float *weights, float *scratch, size_t *badRow) {
+    if (!moekit_route_params_valid(p, 1) || !badRow || (rows > 0 && (!logits || !indices || !weights))) {
+        return MOEKIT_INVALID_ARGUMENT;
+    }
+    float local[MOEKIT_ROUTE_STACK_FLOATS];
+    if (!scratch) {
+        if (moekit_route_scratch_floats(p) > MOEKIT_ROUTE_STACK_FLOATS) return MOEKIT_INVALID_ARGUMENT;
+        scratch = local;
+    }
+    if (p->scoring == MOEKIT_SCORING_SIGMOID) {
+        return moekit_route_scored_rows(p, logits, rows, indices, weights, scratch, badRow, MOEKIT_SCORING_SIGMOID);
+    }
+    return moekit_route_scored_rows(p, logits, rows, indices, weights, scratch, badRow, MOEKIT_SCORING_SQRT_SOFTPLUS);
+}
+
+// MARK: - The scalar baseline
+
+/// Inserts (v, e) into the descending list best[0 ..< *count] of capacity k; a key equal to
+/// one already present goes after it (experts arrive in ascending order: lower index wins).
+static void moekit_baseline_insert(float v, int32_t e, size_t k, size_t *count, float *best, int32_t *ix) {
+    size_t c = *count;
+    if (c == k && !(v > best[k - 1])) return;
+    size_t pos = c < k ? c : k - 1;
+    if (c < k) *count = c + 1;
+#pragma clang loop vectorize(disable)
+    while (pos > 0 && best[pos - 1] < v) {
+        best[pos] = best[pos - 1];
+        ix[pos] = ix[pos - 1];
+        pos--;
+    }
+    best[pos] = v;
+    ix[pos] = e;
+}
+
+int moekit_route_baseline(const moekit_route_params *p, const float *logits, size_t rows,
+                          int32_t *indices, float *weights, float *scratch) {
+    if (!moekit_route_params_valid(p, 0) || (rows > 0 && (!logits || !indices || !weights || !scratch))) {
+        return MOEKIT_INVALID_ARGUMENT;
+    }
+    size_t n = p->experts, k = p->k;
+    size_t groups = p->groups > 0 ? p->groups : 1, kept = p->groups > 0 ? p->kept : 1, size = n / groups;
+    float *scores = scratch, *keys = scratch + n, *best = keys + n, *groupScore = best + k;
+    for (size_t t = 0; t < rows; t++) {
+        const float *x = logits + t * n;
+        int32_t *ix = indices + t * k;
+        float *w = weights + t * k;
+        float top = -INFINITY, total = 0.0f;
+#pragma clang loop vectorize(disable)
+        for (size_t e = 0; e < n; e++) {
+            if (!isfinite(x[e])) return MOEKIT_NONFINITE;
+            if (x[e] > top) top = x[e];
+        }
+#pragma clang loop vectorize(disable)
+        for (size_t e = 0; e < n; e++) {
+            float s;
+            switch (p->scoring) {
+            case MOEKIT_SCORING_SIGMOID: s = 1.0f / (1.0f + expf(-x[e])); break;
+            case MOEKIT_SCORING_SQRT_SOFTPLUS: s = sqrtf(x[e] > 20.0f ? x[e] : log1pf(expf(x[e]))); break;
+            default: s = expf(x[e] - top); total += s; break;
+            }
+            scores[e] = s;
+        }
+#pragma clang loop vectorize(disable)
+        for (size_t e = 0; e < n; e++) {
+            if (p->scoring == MOEKIT_SCORING_SOFTMAX) scores[e] /= total;
+            keys[e] = p->bias ? scores[e] + p->bias[e] : scores[e];
+        }
+        // Group limit: score the groups, keep the best `kept` (lower group wins a tie) by
+        // repeated maximum, and mask the others with -inf.
+        if (kept < groups) {
+#pragma clang loop vectorize(disable)
+            for (size_t g = 0; g < groups; g++) {
+                float first = -INFINITY, second = -INFINITY;
+                for (size_t e = g * size; e < (g + 1) * size; e++) {
+                    if (keys[e] > first) { second = first; first = keys[e]; }
+                    else if (keys[e] > second) second = keys[e];
+                }
+                groupScore[g] = p->groupRule == 1 || size == 1 ? first : first + second;
+            }
+            float *isKept = groupScore + groups;
+            for (size_t g = 0; g < groups; g++) isKept[g] = 0.0f;
+            for (size_t r = 0; r < kept; r++) {
+                size_t bestGroup = groups;
+                for (size_t g = 0; g < groups; g++) {
+                    if (isKept[g] == 0.0f && (bestGroup == groups || groupScore[g] > groupScore[bestGroup])) bestGroup = g;
+                }
+                isKept[bestGroup] = 1.0f;
+            }
+#pragma clang loop vectorize(disable)
+            for (size_t g = 0; g < groups; g++) {
+                if (isKept[g] == 0.0f) {
+                    for (size_t e = g * size; e < (g + 1) * size; e++) keys[e] = -INFINITY;
+                }
+            }
+        }
+        size_t count = 0;
+#pragma clang loop vectorize(disable)
+        for (size_t e = 0; e < n; e++) moekit_baseline_insert(keys[e], (int32_t)e, k, &count, best, ix);
+        float sum = 0.0f;
+        for (size_t j = 0; j < k; j++) { w[j] = scores[ix[j]]; sum += w[j]; }
+        if (p->normalize) for (size_t j = 0; j < k; j++) w[j] /= sum + p->epsilon;
+        for (size_t j = 0; j < k; j++) w[j] *= p->scale;
+    }
+    return MOEKIT_OK;
+}
