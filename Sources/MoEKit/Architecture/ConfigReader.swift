@@ -126,6 +126,32 @@ struct ConfigReader {
         return result
     }
 
+    /// A per-layer list of names (`layer_types`, `mlp_layer_types`): `count` entries, each one of
+    /// the names in `values`, mapped to its value; `nil` when `key` is absent.
+    ///
+    /// - Throws: ``ModelSpecError/contradictoryKeys(_:reason:)`` naming `key` and `countKey` when
+    ///   the list does not hold `count` entries ("3 `what` for 4 layers"), and
+    ///   ``ModelSpecError/invalidValue(key:value:reason:)`` naming `key[i]` for a name not in
+    ///   `values`.
+    /// - Complexity: O(`count` · `values.count`).
+    func perLayerNames<T>(_ key: String, count: Int, countKey: String, what: String,
+                          values: [(name: String, value: T)]) throws(ModelSpecError) -> [T]? {
+        guard let names = try stringArray(key) else { return nil }
+        guard names.count == count else {
+            throw .contradictoryKeys([name(key), name(countKey)], reason: "\(names.count) \(what) for \(count) layers")
+        }
+        var result: [T] = []
+        result.reserveCapacity(count)
+        for (i, entry) in names.enumerated() {
+            guard let match = values.first(where: { $0.name == entry }) else {
+                throw .invalidValue(key: name(key) + "[\(i)]", value: "'\(entry)'",
+                                    reason: "expected " + values.map { "'\($0.name)'" }.joined(separator: " or "))
+            }
+            result.append(match.value)
+        }
+        return result
+    }
+
     /// A nested object as a reader (keys named `prefix + key + "."`).
     func nested(_ key: String) throws(ModelSpecError) -> ConfigReader? {
         guard let v = value(key) else { return nil }

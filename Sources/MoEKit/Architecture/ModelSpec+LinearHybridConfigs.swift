@@ -92,7 +92,9 @@ extension ModelSpec {
             throw .contradictoryKeys([r.name("mlp_only_layers"), r.name("num_hidden_layers")], reason: "layer \(i) is not in 0..<\(c.layers)")
         }
         var ffnKinds = [FeedForwardSpec.LayerKind](repeating: .moe, count: c.layers)
-        for i in 0..<c.layers where mlpOnly.contains(i) || (i + 1) % step != 0 { ffnKinds[i] = .dense }
+        // O(L + |list|) however long the (already range-checked) list is.
+        for i in mlpOnly { ffnKinds[i] = .dense }
+        for i in 0..<c.layers where (i + 1) % step != 0 { ffnKinds[i] = .dense }
         let sharedWidth = try r.int("shared_expert_intermediate_size", default: 0)
         guard sharedWidth <= linearHybridLimits["shared_expert_intermediate_size"]! else {
             throw .invalidValue(key: r.name("shared_expert_intermediate_size"), value: "\(sharedWidth)", reason: "must be at most \(1 << 19)")
@@ -112,22 +114,8 @@ extension ModelSpec {
     /// The schedule from `layer_types` (`linear_attention` / `full_attention`), else from
     /// `full_attention_interval` (default 4, as transformers `Qwen3NextConfig`).
     static func qwenSchedule(_ r: ConfigReader, layers: Int) throws(ModelSpecError) -> [AttentionLayerKind] {
-        if let types = try r.stringArray("layer_types") {
-            guard types.count == layers else {
-                throw .contradictoryKeys([r.name("layer_types"), r.name("num_hidden_layers")],
-                                         reason: "\(types.count) layer types for \(layers) layers")
-            }
-            var kinds: [AttentionLayerKind] = []
-            kinds.reserveCapacity(layers)
-            for (i, t) in types.enumerated() {
-                switch t {
-                case "linear_attention": kinds.append(.linear)
-                case "full_attention": kinds.append(.full)
-                default:
-                    throw .invalidValue(key: r.name("layer_types") + "[\(i)]", value: "'\(t)'",
-                                        reason: "expected 'linear_attention' or 'full_attention'")
-                }
-            }
+        if let kinds = try r.perLayerNames("layer_types", count: layers, countKey: "num_hidden_layers", what: "layer types",
+                                           values: [("linear_attention", AttentionLayerKind.linear), ("full_attention", .full)]) {
             return kinds
         }
         let interval = try r.int("full_attention_interval", default: 4, minimum: 1)

@@ -113,6 +113,21 @@ struct GLMMiniMaxLlama4ConfigTests {
         #expect(spec.serving.weights == WeightPrecision(.fp8))
     }
 
+    /// `use_routing_bias` absent: the router selects with the correction bias (its default,
+    /// transformers `MiniMaxM2SparseMoeBlock` always holds `e_score_correction_bias`), so the
+    /// MoE counts the 256 bias values too. The MoE once read the key with the opposite default
+    /// and such a config was refused as inconsistent. `false` drops both.
+    @Test func miniMaxRoutingBiasDefault() throws {
+        let m2 = try presetConfig("minimax-m2")
+        let absent = try load(m2) { $0["use_routing_bias"] = nil }
+        let moe = try #require(absent.feedForward.moe)
+        #expect(moe.router.usesCorrectionBias && moe.routerBias)
+        #expect(moe.routerParameters(hiddenSize: 3_072) == 256 * 3_072 + 256)
+        let off = try #require(try load(m2) { $0["use_routing_bias"] = false }.feedForward.moe)
+        #expect(!off.router.usesCorrectionBias && !off.routerBias)
+        #expect(off.routerParameters(hiddenSize: 3_072) == 256 * 3_072)
+    }
+
     /// Llama 4 Maverick: every fourth layer (3, 7, …, 47) full attention without RoPE, the
     /// other 36 chunked over 8,192 tokens; odd layers MoE (128 experts of 8,192, top 1, one shared
     /// expert of 8,192), even layers dense of 16,384.
