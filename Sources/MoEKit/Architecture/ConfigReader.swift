@@ -56,6 +56,13 @@ struct ConfigReader {
         "decoder_sparse_step": 1 << 11, "max_window_layers": 1 << 11, "group_size": 1 << 20,
         "intermediate_size_mlp": 1 << 19, "shared_intermediate_size": 1 << 19,
         "interleave_moe_layer_step": 1 << 11, "num_mtp_modules": 64, "mtp_transformer_layers": 64,
+        // Linear-attention hybrids (Qwen3-Next, Qwen3.5, Kimi Linear, Kimi K3); `num_heads`,
+        // `head_dim` and `short_conv_kernel_size` are read inside `linear_attn_config`.
+        "linear_num_key_heads": 1 << 12, "linear_num_value_heads": 1 << 12, "num_heads": 1 << 12,
+        "linear_key_head_dim": 1 << 13, "linear_value_head_dim": 1 << 13,
+        "linear_conv_kernel_dim": 1 << 6, "short_conv_kernel_size": 1 << 6, "full_attention_interval": 1 << 11,
+        "shared_expert_intermediate_size": 1 << 19, "num_experts_per_token": 1 << 13, "num_shared_experts": 1 << 6,
+        "routed_expert_hidden_size": 1 << 17, "mtp_num_hidden_layers": 64,
     ]
 
     func optionalInt(_ key: String) throws(ModelSpecError) -> Int? {
