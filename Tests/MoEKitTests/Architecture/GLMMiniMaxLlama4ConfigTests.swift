@@ -4,17 +4,6 @@ import Foundation
 import Testing
 @testable import MoEKit
 
-/// The preset file `name` as a config dictionary (its `moekit` section removed), for building
-/// variants of a real config.
-private func presetConfig(_ name: String) throws -> [String: Any] {
-    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Sources/MoEKit/Resources/Models/\(name).json")
-    var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
-    object["moekit"] = nil
-    return object
-}
-
 /// Loads `config` after `edit`.
 private func load(_ config: [String: Any], _ edit: (inout [String: Any]) -> Void = { _ in }) throws -> ModelSpec {
     var c = config

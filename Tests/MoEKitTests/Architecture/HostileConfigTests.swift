@@ -16,16 +16,6 @@ struct HostileConfigTests {
     static let presets = ["glm-4.6", "glm-5", "minimax-m2", "llama-4-maverick", "qwen3-next-80b-a3b",
                           "qwen3.5-397b-a17b", "kimi-linear-48b-a3b", "kimi-k3"]
 
-    /// The preset file as a config dictionary, without its `moekit` section.
-    static func config(_ name: String) throws -> [String: Any] {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Sources/MoEKit/Resources/Models/\(name).json")
-        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
-        object["moekit"] = nil
-        return object
-    }
-
     /// Paths of the integer (and boolean) values in the objects a loader reads.
     static func integerPaths(_ object: [String: Any], prefix: [String] = []) -> [[String]] {
         var paths: [[String]] = []
@@ -52,7 +42,7 @@ struct HostileConfigTests {
 
     @Test(arguments: presets)
     func extremeIntegers(_ name: String) throws {
-        let base = try Self.config(name)
+        let base = try presetConfig(name)
         let paths = Self.integerPaths(base)
         #expect(paths.count >= 10, "\(name): \(paths.count) integer keys")
         for path in paths {
@@ -72,7 +62,7 @@ struct HostileConfigTests {
 
     /// The regression by itself: 2^40 MTP layers are refused naming the key.
     @Test func mtpLayersAreBounded() throws {
-        let data = try JSONSerialization.data(withJSONObject: Self.setting(try Self.config("qwen3-next-80b-a3b"),
+        let data = try JSONSerialization.data(withJSONObject: Self.setting(try presetConfig("qwen3-next-80b-a3b"),
                                                                             ["mtp_num_hidden_layers"], to: 1 << 40))
         #expect {
             _ = try ModelSpec(configJSON: data)
