@@ -12,6 +12,18 @@ func sharedConfig(_ name: String) throws -> ModelSpec {
     try ModelSpec(configFile: configFixtures.appendingPathComponent(name))
 }
 
+/// The bundled preset file `name` (Sources/MoEKit/Resources/Models) as a config dictionary,
+/// its `moekit` section removed, for building variants of a real config.
+func presetConfig(_ name: String) throws -> [String: Any] {
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Sources/MoEKit/Resources/Models/\(name).json")
+    guard var object = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any] else {
+        throw CocoaError(.fileReadCorruptFile)
+    }
+    object["moekit"] = nil
+    return object
+}
+
 /// Relative difference |a − b| / |b|.
 func relativeError(_ a: Double, _ b: Double) -> Double { abs(a - b) / abs(b) }
 

@@ -56,6 +56,13 @@ struct ConfigReader {
         "decoder_sparse_step": 1 << 11, "max_window_layers": 1 << 11, "group_size": 1 << 20,
         "intermediate_size_mlp": 1 << 19, "shared_intermediate_size": 1 << 19,
         "interleave_moe_layer_step": 1 << 11, "num_mtp_modules": 64, "mtp_transformer_layers": 64,
+        // Linear-attention hybrids (Qwen3-Next, Qwen3.5, Kimi Linear, Kimi K3); `num_heads`,
+        // `head_dim` and `short_conv_kernel_size` are read inside `linear_attn_config`.
+        "linear_num_key_heads": 1 << 12, "linear_num_value_heads": 1 << 12, "num_heads": 1 << 12,
+        "linear_key_head_dim": 1 << 13, "linear_value_head_dim": 1 << 13,
+        "linear_conv_kernel_dim": 1 << 6, "short_conv_kernel_size": 1 << 6, "full_attention_interval": 1 << 11,
+        "shared_expert_intermediate_size": 1 << 19, "num_experts_per_token": 1 << 13, "num_shared_experts": 1 << 6,
+        "routed_expert_hidden_size": 1 << 17, "mtp_num_hidden_layers": 64,
     ]
 
     func optionalInt(_ key: String) throws(ModelSpecError) -> Int? {
@@ -122,6 +129,32 @@ struct ConfigReader {
         for item in items {
             guard case .string(let s) = item else { throw .wrongType(key: name(key), expected: "an array of strings") }
             result.append(s)
+        }
+        return result
+    }
+
+    /// A per-layer list of names (`layer_types`, `mlp_layer_types`): `count` entries, each one of
+    /// the names in `values`, mapped to its value; `nil` when `key` is absent.
+    ///
+    /// - Throws: ``ModelSpecError/contradictoryKeys(_:reason:)`` naming `key` and `countKey` when
+    ///   the list does not hold `count` entries ("3 `what` for 4 layers"), and
+    ///   ``ModelSpecError/invalidValue(key:value:reason:)`` naming `key[i]` for a name not in
+    ///   `values`.
+    /// - Complexity: O(`count` · `values.count`).
+    func perLayerNames<T>(_ key: String, count: Int, countKey: String, what: String,
+                          values: [(name: String, value: T)]) throws(ModelSpecError) -> [T]? {
+        guard let names = try stringArray(key) else { return nil }
+        guard names.count == count else {
+            throw .contradictoryKeys([name(key), name(countKey)], reason: "\(names.count) \(what) for \(count) layers")
+        }
+        var result: [T] = []
+        result.reserveCapacity(count)
+        for (i, entry) in names.enumerated() {
+            guard let match = values.first(where: { $0.name == entry }) else {
+                throw .invalidValue(key: name(key) + "[\(i)]", value: "'\(entry)'",
+                                    reason: "expected " + values.map { "'\($0.name)'" }.joined(separator: " or "))
+            }
+            result.append(match.value)
         }
         return result
     }

@@ -64,14 +64,8 @@ extension ModelSpec {
                                    sharedExperts: try r.int("n_shared_experts", default: 1),
                                    expertIntermediateSize: try r.positiveInt("moe_intermediate_size"))
         let dense = kinds.contains(.dense) ? try r.positiveInt("intermediate_size") : 0
-        return try ModelSpec(
-            name: "", modelType: "", hiddenSize: c.hidden, layerCount: c.layers, vocabularySize: c.vocab,
-            tiesWordEmbeddings: c.tied, mtpLayerCount: try r.int("num_nextn_predict_layers", default: 0),
-            maxContext: c.maxContext, attention: .grouped(attention),
-            feedForward: FeedForwardSpec(hiddenSize: c.hidden, denseIntermediateSize: dense, moe: moe, layerKinds: kinds),
-            serving: ServingDefaults(weights: try weightPrecision(quantization, expertDType: nil),
-                                     kvStorage: try kvStorage(quantization, default: KVStorage()),
-                                     source: "derived from quantization_config"))
+        return try groupedSpec(c, attention: attention, mtpLayers: try r.int("num_nextn_predict_layers", default: 0),
+                               denseWidth: dense, moe: moe, ffnKinds: kinds, quantization: quantization)
     }
 
     // MARK: - GLM-5.x
@@ -97,25 +91,9 @@ extension ModelSpec {
             dsa.layerKinds = indexerKinds
             spec.attention = .sparse(dsa)
         }
-        var ffnKinds: [FeedForwardSpec.LayerKind]
-        if let types = try r.stringArray("mlp_layer_types") {
-            guard types.count == layers else {
-                throw .contradictoryKeys([r.name("mlp_layer_types"), r.name("num_hidden_layers")],
-                                         reason: "\(types.count) MLP layer types for \(layers) layers")
-            }
-            ffnKinds = []
-            for (i, t) in types.enumerated() {
-                switch t {
-                case "dense": ffnKinds.append(.dense)
-                case "sparse": ffnKinds.append(.moe)
-                default:
-                    throw .invalidValue(key: r.name("mlp_layer_types") + "[\(i)]", value: "'\(t)'",
-                                        reason: "expected 'dense' or 'sparse'")
-                }
-            }
-        } else {
-            ffnKinds = try leadingDenseLayers(r, layers: layers, default: 3)
-        }
+        let listed = try r.perLayerNames("mlp_layer_types", count: layers, countKey: "num_hidden_layers", what: "MLP layer types",
+                                         values: [("dense", FeedForwardSpec.LayerKind.dense), ("sparse", .moe)])
+        let ffnKinds = if let listed { listed } else { try leadingDenseLayers(r, layers: layers, default: 3) }
         if ffnKinds.contains(.moe) && spec.feedForward.moe == nil {
             throw .missingKey(r.name("n_routed_experts"), modelType: r.modelType)
         }

@@ -88,11 +88,21 @@ extension ModelSpec {
         let attention = GroupedQueryAttention(hiddenSize: c.hidden, queryHeads: c.heads, kvHeads: kvHeads,
                                               headDim: headDim, layerKinds: attentionKinds, hasBias: bias,
                                               hasSinks: sinks, hasQKNorm: family == "qwen3_moe")
-        return try ModelSpec(
+        return try groupedSpec(c, attention: attention, mtpLayers: 0, denseWidth: dense, moe: moe, ffnKinds: ffnKinds,
+                               quantization: quantization)
+    }
+
+    /// A GQA model from its config's common keys and parts, its weight and KV formats derived
+    /// from `quantization_config` (the GQA families: Qwen3, Mixtral, gpt-oss, GLM-4.x,
+    /// MiniMax-M2, Llama 4).
+    static func groupedSpec(_ c: Common, attention: GroupedQueryAttention, mtpLayers: Int, denseWidth: Int,
+                            moe: MixtureOfExperts?, ffnKinds: [FeedForwardSpec.LayerKind],
+                            quantization: ConfigReader?) throws(ModelSpecError) -> ModelSpec {
+        try ModelSpec(
             name: "", modelType: "", hiddenSize: c.hidden, layerCount: c.layers, vocabularySize: c.vocab,
-            tiesWordEmbeddings: c.tied, mtpLayerCount: 0, maxContext: c.maxContext,
+            tiesWordEmbeddings: c.tied, mtpLayerCount: mtpLayers, maxContext: c.maxContext,
             attention: .grouped(attention),
-            feedForward: FeedForwardSpec(hiddenSize: c.hidden, denseIntermediateSize: dense, moe: moe, layerKinds: ffnKinds),
+            feedForward: FeedForwardSpec(hiddenSize: c.hidden, denseIntermediateSize: denseWidth, moe: moe, layerKinds: ffnKinds),
             serving: ServingDefaults(weights: try weightPrecision(quantization, expertDType: nil),
                                      kvStorage: try kvStorage(quantization, default: KVStorage()),
                                      source: "derived from quantization_config"))

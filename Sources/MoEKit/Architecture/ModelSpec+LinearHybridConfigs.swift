@@ -10,24 +10,6 @@
 //===----------------------------------------------------------------------===//
 
 extension ModelSpec {
-    /// The largest accepted values of the keys read here (far above any real model; they keep
-    /// every parameter count below 2^63, as ``ConfigReader`` does for the other families).
-    static let linearHybridLimits: [String: Int] = [
-        "linear_num_key_heads": 1 << 12, "linear_num_value_heads": 1 << 12, "num_heads": 1 << 12,
-        "linear_key_head_dim": 1 << 13, "linear_value_head_dim": 1 << 13, "head_dim": 1 << 13,
-        "linear_conv_kernel_dim": 1 << 6, "short_conv_kernel_size": 1 << 6, "full_attention_interval": 1 << 11,
-        "shared_expert_intermediate_size": 1 << 19, "num_experts_per_token": 1 << 13, "num_shared_experts": 1 << 6,
-        "routed_expert_hidden_size": 1 << 17, "mtp_num_hidden_layers": 64, "model_max_length": 1 << 40,
-    ]
-
-    /// A required integer in `1...limit` (``linearHybridLimits``, else 2^40).
-    static func bounded(_ r: ConfigReader, _ key: String) throws(ModelSpecError) -> Int {
-        let value = try r.positiveInt(key)
-        let limit = linearHybridLimits[key] ?? (1 << 40)
-        guard value <= limit else { throw .invalidValue(key: r.name(key), value: "\(value)", reason: "must be at most \(limit)") }
-        return value
-    }
-
     /// The text model of a config: `text_config` for the multimodal wrappers (`qwen3_5_moe`,
     /// `kimi_k3`), the root otherwise.
     static func textReader(_ r: ConfigReader, family: String) throws(ModelSpecError) -> ConfigReader {
@@ -67,15 +49,15 @@ extension ModelSpec {
                                      reason: "\(kvHeads) KV heads do not divide \(c.heads) query heads")
         }
         let headDim = try r.positiveInt("head_dim")
-        let keyHeads = try bounded(r, "linear_num_key_heads"), valueHeads = try bounded(r, "linear_num_value_heads")
+        let keyHeads = try r.positiveInt("linear_num_key_heads"), valueHeads = try r.positiveInt("linear_num_value_heads")
         guard valueHeads % keyHeads == 0 else {
             throw .contradictoryKeys([r.name("linear_num_key_heads"), r.name("linear_num_value_heads")],
                                      reason: "\(keyHeads) key heads do not divide \(valueHeads) value heads")
         }
         let linear = GatedDeltaNet(hiddenSize: c.hidden, keyHeads: keyHeads, valueHeads: valueHeads,
-                                   keyHeadDim: try bounded(r, "linear_key_head_dim"),
-                                   valueHeadDim: try bounded(r, "linear_value_head_dim"),
-                                   convolutionKernel: try bounded(r, "linear_conv_kernel_dim"), layers: 0)
+                                   keyHeadDim: try r.positiveInt("linear_key_head_dim"),
+                                   valueHeadDim: try r.positiveInt("linear_value_head_dim"),
+                                   convolutionKernel: try r.positiveInt("linear_conv_kernel_dim"), layers: 0)
         let kinds = try qwenSchedule(r, layers: c.layers)
         let hybrid = LinearHybridAttention(
             hiddenSize: c.hidden, linear: .gatedDeltaNet(linear),
@@ -92,11 +74,10 @@ extension ModelSpec {
             throw .contradictoryKeys([r.name("mlp_only_layers"), r.name("num_hidden_layers")], reason: "layer \(i) is not in 0..<\(c.layers)")
         }
         var ffnKinds = [FeedForwardSpec.LayerKind](repeating: .moe, count: c.layers)
-        for i in 0..<c.layers where mlpOnly.contains(i) || (i + 1) % step != 0 { ffnKinds[i] = .dense }
+        // O(L + |list|) however long the (already range-checked) list is.
+        for i in mlpOnly { ffnKinds[i] = .dense }
+        for i in 0..<c.layers where (i + 1) % step != 0 { ffnKinds[i] = .dense }
         let sharedWidth = try r.int("shared_expert_intermediate_size", default: 0)
-        guard sharedWidth <= linearHybridLimits["shared_expert_intermediate_size"]! else {
-            throw .invalidValue(key: r.name("shared_expert_intermediate_size"), value: "\(sharedWidth)", reason: "must be at most \(1 << 19)")
-        }
         let moe = MixtureOfExperts(router: router, sharedExperts: sharedWidth > 0 ? 1 : 0,
                                    expertIntermediateSize: try r.positiveInt("moe_intermediate_size"),
                                    sharedIntermediateSize: sharedWidth > 0 ? sharedWidth : nil)
@@ -112,28 +93,11 @@ extension ModelSpec {
     /// The schedule from `layer_types` (`linear_attention` / `full_attention`), else from
     /// `full_attention_interval` (default 4, as transformers `Qwen3NextConfig`).
     static func qwenSchedule(_ r: ConfigReader, layers: Int) throws(ModelSpecError) -> [AttentionLayerKind] {
-        if let types = try r.stringArray("layer_types") {
-            guard types.count == layers else {
-                throw .contradictoryKeys([r.name("layer_types"), r.name("num_hidden_layers")],
-                                         reason: "\(types.count) layer types for \(layers) layers")
-            }
-            var kinds: [AttentionLayerKind] = []
-            kinds.reserveCapacity(layers)
-            for (i, t) in types.enumerated() {
-                switch t {
-                case "linear_attention": kinds.append(.linear)
-                case "full_attention": kinds.append(.full)
-                default:
-                    throw .invalidValue(key: r.name("layer_types") + "[\(i)]", value: "'\(t)'",
-                                        reason: "expected 'linear_attention' or 'full_attention'")
-                }
-            }
+        if let kinds = try r.perLayerNames("layer_types", count: layers, countKey: "num_hidden_layers", what: "layer types",
+                                           values: [("linear_attention", AttentionLayerKind.linear), ("full_attention", .full)]) {
             return kinds
         }
         let interval = try r.int("full_attention_interval", default: 4, minimum: 1)
-        guard interval <= linearHybridLimits["full_attention_interval"]! else {
-            throw .invalidValue(key: r.name("full_attention_interval"), value: "\(interval)", reason: "must be at most \(1 << 11)")
-        }
         return (0..<layers).map { ($0 + 1) % interval == 0 ? .full : .linear }
     }
 
@@ -154,10 +118,10 @@ extension ModelSpec {
         let hidden = try r.positiveInt("hidden_size"), layers = try r.positiveInt("num_hidden_layers")
         let heads = try r.positiveInt("num_attention_heads")
         // Kimi Linear's config.json has `model_max_length` and no `max_position_embeddings`.
-        let maxContext = r.has("max_position_embeddings") ? try r.positiveInt("max_position_embeddings") : try bounded(r, "model_max_length")
+        let maxContext = r.has("max_position_embeddings") ? try r.positiveInt("max_position_embeddings") : try r.positiveInt("model_max_length")
         guard let la = try r.nested("linear_attn_config") else { throw .missingKey(r.name("linear_attn_config"), modelType: r.modelType) }
-        let kda = KimiDeltaAttention(hiddenSize: hidden, heads: try bounded(la, "num_heads"), headDim: try bounded(la, "head_dim"),
-                                     convolutionKernel: try bounded(la, "short_conv_kernel_size"),
+        let kda = KimiDeltaAttention(hiddenSize: hidden, heads: try la.positiveInt("num_heads"), headDim: try la.positiveInt("head_dim"),
+                                     convolutionKernel: try la.positiveInt("short_conv_kernel_size"),
                                      fullRankOutputGate: try la.bool("use_full_rank_gate", default: false), layers: 0)
         let kinds = try kimiSchedule(la, layers: layers, layersKey: r.name("num_hidden_layers"))
         let queryRank = try r.optionalInt("q_lora_rank")
@@ -188,7 +152,7 @@ extension ModelSpec {
             for i in 0..<layers where i >= firstDense && i % freq == 0 { ffnKinds[i] = .moe }
             var latent: Int?
             if r.has("routed_expert_hidden_size") {
-                let l = try bounded(r, "routed_expert_hidden_size")
+                let l = try r.positiveInt("routed_expert_hidden_size")
                 guard l <= hidden else {
                     throw .contradictoryKeys([r.name("routed_expert_hidden_size"), r.name("hidden_size")],
                                              reason: "the latent width \(l) exceeds the hidden size \(hidden)")
@@ -196,9 +160,6 @@ extension ModelSpec {
                 latent = l
             }
             let shared = try r.int("num_shared_experts", default: 0)
-            guard shared <= linearHybridLimits["num_shared_experts"]! else {
-                throw .invalidValue(key: r.name("num_shared_experts"), value: "\(shared)", reason: "must be at most 64")
-            }
             moe = MixtureOfExperts(router: router, sharedExperts: shared,
                                    expertIntermediateSize: try r.positiveInt("moe_intermediate_size"),
                                    latentSize: latent)

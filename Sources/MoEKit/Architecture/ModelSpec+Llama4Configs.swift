@@ -61,34 +61,15 @@ extension ModelSpec {
         let attention = GroupedQueryAttention(hiddenSize: c.hidden, queryHeads: c.heads, kvHeads: kvHeads,
                                               headDim: headDim, layerKinds: kinds,
                                               hasBias: try r.bool("attention_bias", default: false))
-        return try ModelSpec(
-            name: "", modelType: "", hiddenSize: c.hidden, layerCount: c.layers, vocabularySize: c.vocab,
-            tiesWordEmbeddings: c.tied, mtpLayerCount: 0, maxContext: c.maxContext,
-            attention: .grouped(attention),
-            feedForward: FeedForwardSpec(hiddenSize: c.hidden, denseIntermediateSize: dense, moe: moe, layerKinds: ffnKinds),
-            serving: ServingDefaults(weights: try weightPrecision(quantization, expertDType: nil),
-                                     kvStorage: try kvStorage(quantization, default: KVStorage()),
-                                     source: "derived from quantization_config"))
+        return try groupedSpec(c, attention: attention, mtpLayers: 0, denseWidth: dense, moe: moe, ffnKinds: ffnKinds,
+                               quantization: quantization)
     }
 
     /// `.chunked(C)` for RoPE layers and `.full` for NoPE layers (see ``llama4Model(_:quantization:)``).
     static func llama4AttentionKinds(_ r: ConfigReader, layers: Int, chunk: Int?) throws(ModelSpecError) -> [AttentionLayerKind] {
         let local: AttentionLayerKind = chunk.map { .chunked($0) } ?? .full
-        if let types = try r.stringArray("layer_types") {
-            guard types.count == layers else {
-                throw .contradictoryKeys([r.name("layer_types"), r.name("num_hidden_layers")],
-                                         reason: "\(types.count) layer types for \(layers) layers")
-            }
-            var kinds: [AttentionLayerKind] = []
-            for (i, t) in types.enumerated() {
-                switch t {
-                case "chunked_attention": kinds.append(local)
-                case "full_attention": kinds.append(.full)
-                default:
-                    throw .invalidValue(key: r.name("layer_types") + "[\(i)]", value: "'\(t)'",
-                                        reason: "expected 'chunked_attention' or 'full_attention'")
-                }
-            }
+        if let kinds = try r.perLayerNames("layer_types", count: layers, countKey: "num_hidden_layers", what: "layer types",
+                                           values: [("chunked_attention", local), ("full_attention", .full)]) {
             return kinds
         }
         if let flags = try r.intArray("no_rope_layers"), !flags.isEmpty {

@@ -9,7 +9,8 @@
 extension ModelSpec {
     /// MiniMax-M2 (`minimax_m2`): GQA on every layer (`attn_type_list` entries 1), an MoE FFN on
     /// every layer with `num_local_experts` experts of width `intermediate_size`, top
-    /// `num_experts_per_tok`, a sigmoid router with bias (`use_routing_bias`), an optional shared
+    /// `num_experts_per_tok`, a sigmoid router with bias (`use_routing_bias`, default true as in
+    /// the router's reading; the MoE counts the bias whenever the router selects with it), an optional shared
     /// expert of width `shared_intermediate_size` (0 in M2), and `num_mtp_modules` MTP modules
     /// when `use_mtp` (reported apart from the main model, as for DeepSeek).
     ///
@@ -39,8 +40,7 @@ extension ModelSpec {
         let shared = try r.int("shared_intermediate_size", default: 0)
         let moe = MixtureOfExperts(router: try RouterConfiguration(reading: r, modelType: "minimax_m2"), sharedExperts: shared > 0 ? 1 : 0,
                                    expertIntermediateSize: try r.positiveInt("intermediate_size"),
-                                   sharedIntermediateSize: shared > 0 ? shared : nil,
-                                   routerBias: try r.bool("use_routing_bias", default: false))
+                                   sharedIntermediateSize: shared > 0 ? shared : nil)
         var mtp = 0
         if try r.bool("use_mtp", default: false) {
             mtp = try r.int("num_mtp_modules", default: 0) * r.int("mtp_transformer_layers", default: 1, minimum: 1)
@@ -48,14 +48,7 @@ extension ModelSpec {
                 throw .invalidValue(key: r.name("num_mtp_modules"), value: "\(mtp) MTP layers", reason: "must be at most 64")
             }
         }
-        return try ModelSpec(
-            name: "", modelType: "", hiddenSize: c.hidden, layerCount: c.layers, vocabularySize: c.vocab,
-            tiesWordEmbeddings: c.tied, mtpLayerCount: mtp, maxContext: c.maxContext,
-            attention: .grouped(attention),
-            feedForward: FeedForwardSpec(hiddenSize: c.hidden, denseIntermediateSize: 0, moe: moe,
-                                         layerKinds: Array(repeating: .moe, count: c.layers)),
-            serving: ServingDefaults(weights: try weightPrecision(quantization, expertDType: nil),
-                                     kvStorage: try kvStorage(quantization, default: KVStorage()),
-                                     source: "derived from quantization_config"))
+        return try groupedSpec(c, attention: attention, mtpLayers: mtp, denseWidth: 0, moe: moe,
+                               ffnKinds: Array(repeating: .moe, count: c.layers), quantization: quantization)
     }
 }

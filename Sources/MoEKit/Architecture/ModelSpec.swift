@@ -105,7 +105,7 @@ public struct ModelSpec: Hashable, Sendable {
     ///   below 1 (hidden size, layers, vocabulary, context, hyper-connection streams, expert
     ///   widths), attention or FFN layer lists whose length is not `layerCount`, an attention
     ///   or FFN hidden size other than `hiddenSize`, MoE layers without experts, dense layers
-    ///   without a width, or a router that cannot run (top-k outside `1...E`, groups that do
+    ///   without a width, a latent expert width outside `1...hiddenSize`, or a router that cannot run (top-k outside `1...E`, groups that do
     ///   not divide the experts, a correction bias the MoE does not count).
     public init(name: String, modelType: String, hiddenSize: Int, layerCount: Int, vocabularySize: Int,
                 tiesWordEmbeddings: Bool, mtpLayerCount: Int, maxContext: Int,
@@ -168,6 +168,9 @@ public struct ModelSpec: Hashable, Sendable {
         }
         guard moe.expertIntermediateSize >= 1 else {
             throw fail("the expert intermediate size must be at least 1, got \(moe.expertIntermediateSize)")
+        }
+        if let latent = moe.latentSize, !(1...hiddenSize).contains(latent) {
+            throw fail("the routed experts' latent width must be in 1...\(hiddenSize) (the hidden size), got \(latent)")
         }
         guard moe.sharedExperts >= 0, moe.sharedExperts == 0 || moe.sharedIntermediateSize >= 1 else {
             throw fail("\(moe.sharedExperts) shared experts of width \(moe.sharedIntermediateSize)")

@@ -50,12 +50,13 @@ public enum DeltaRule {
         return c * c * (6 * k + 4 * v) + c * c * c / 3 + 6 * c * k * v + k * v
     }
 
-    /// Prefill FLOPs of one head for an `n`-token prompt: `⌊n/C⌋·F(C) + F(n mod C)`.
+    /// Prefill FLOPs of one head for an `n`-token prompt: `⌊n/C⌋·F(C) + F(n mod C)`, with `C`
+    /// = `chunk` (a `chunk` below 1 is taken as 1; a prompt of `n ≤ 0` tokens costs 0).
     ///
     /// - Complexity: O(1).
     @inlinable
-    /// A `chunk` below 1 is taken as 1.
     public static func prefillFlops(tokens n: Int, keyDim dk: Int, valueDim dv: Int, chunk: Int = chunkSize) -> Double {
+        guard n > 0 else { return 0 }
         let c = Swift.max(chunk, 1)
         return Double(n / c) * chunkFlops(c, keyDim: dk, valueDim: dv) + chunkFlops(n % c, keyDim: dk, valueDim: dv)
     }
@@ -71,5 +72,35 @@ public enum DeltaRule {
     @inlinable
     public static func convolutionStateBytes(channels: Int, kernel: Int) -> Double {
         Double(channels) * Double(Swift.max(kernel - 1, 0)) * 2
+    }
+
+    /// One layer of `heads` delta-rule heads, each with a `[d_k, d_v]` state, after a short
+    /// convolution of `K` taps over `C` channels: the costs ``GatedDeltaNet`` and
+    /// ``KimiDeltaAttention`` share (they differ in their projections only).
+    struct Layer {
+        var heads: Int, keyDim: Int, valueDim: Int, convolutionChannels: Int, kernel: Int
+
+        /// `heads·d_k·d_v·s + 2·C·(K − 1)` bytes: the recurrent state in `storage.state` and the
+        /// BF16 convolution state.
+        func stateBytes(_ storage: KVStorage) -> Double {
+            Double(heads) * Double(keyDim) * Double(valueDim) * Double(storage.state.bytesPerElement)
+                + convolutionStateBytes(channels: convolutionChannels, kernel: kernel)
+        }
+
+        /// `heads·7·d_k·d_v + 2·K·C` FLOPs; the state read and written once.
+        func decodeCost(_ storage: KVStorage) -> AttentionCost {
+            let state = stateBytes(storage)
+            return AttentionCost(flops: Double(heads) * decodeFlops(keyDim: keyDim, valueDim: valueDim)
+                                    + convolutionFlops(channels: convolutionChannels, kernel: kernel),
+                                 kvBytesRead: state, bytesWritten: state)
+        }
+
+        /// `heads·(⌊n/64⌋·F(64) + F(n mod 64)) + 2·K·C·n` FLOPs; the state read and written once.
+        func prefillCost(tokens n: Int, _ storage: KVStorage) -> AttentionCost {
+            let state = stateBytes(storage)
+            return AttentionCost(flops: Double(heads) * prefillFlops(tokens: n, keyDim: keyDim, valueDim: valueDim)
+                                    + Double(Swift.max(n, 0)) * convolutionFlops(channels: convolutionChannels, kernel: kernel),
+                                 kvBytesRead: state, bytesWritten: state)
+        }
     }
 }

@@ -54,7 +54,8 @@ public struct GatedDeltaNet: AttentionCostModel, Hashable {
     }
 
     public var design: AttentionDesign { .gatedDeltaNet }
-    public var layerKinds: [AttentionLayerKind] { Array(repeating: .linear, count: layers) }
+    /// `layers` entries of `.linear` (none for a negative count, which ``ModelSpec`` then refuses).
+    public var layerKinds: [AttentionLayerKind] { Array(repeating: .linear, count: Swift.max(layers, 0)) }
     public var hasIndexer: Bool { false }
 
     /// Convolution channels `C = 2·n_k·d_k + n_v·d_v` (q, k and v).
@@ -69,10 +70,16 @@ public struct GatedDeltaNet: AttentionCostModel, Hashable {
             + 2 * valueHeads + valueHeadDim + value * h
     }
 
+    /// The delta-rule heads: `n_v` value heads (keys repeated across each group of
+    /// `n_v / n_k`), each with a `[d_k, d_v]` state.
+    var deltaRule: DeltaRule.Layer {
+        DeltaRule.Layer(heads: valueHeads, keyDim: keyHeadDim, valueDim: valueHeadDim,
+                        convolutionChannels: convolutionChannels, kernel: convolutionKernel)
+    }
+
     /// `n_v·d_k·d_v·s + 2·C·(K − 1)` bytes, constant in the context.
     public func stateBytes(for kind: AttentionLayerKind, storage: KVStorage) -> Double {
-        Double(valueHeads) * Double(keyHeadDim) * Double(valueHeadDim) * Double(storage.state.bytesPerElement)
-            + DeltaRule.convolutionStateBytes(channels: convolutionChannels, kernel: convolutionKernel)
+        deltaRule.stateBytes(storage)
     }
 
     /// The state: a linear layer holds nothing that grows with `context`.
@@ -82,17 +89,11 @@ public struct GatedDeltaNet: AttentionCostModel, Hashable {
 
     /// `n_v·7·d_k·d_v + 2·K·C` FLOPs; the state read and written once, at any context.
     public func decodeCost(for kind: AttentionLayerKind, context: Int, storage: KVStorage) -> AttentionCost {
-        let state = stateBytes(for: kind, storage: storage)
-        return AttentionCost(flops: Double(valueHeads) * DeltaRule.decodeFlops(keyDim: keyHeadDim, valueDim: valueHeadDim)
-                                + DeltaRule.convolutionFlops(channels: convolutionChannels, kernel: convolutionKernel),
-                             kvBytesRead: state, bytesWritten: state)
+        deltaRule.decodeCost(storage)
     }
 
     /// `n_v·(⌊n/64⌋·F(64) + F(n mod 64)) + 2·K·C·n` FLOPs (chunked form); state read and written once.
     public func prefillCost(for kind: AttentionLayerKind, tokens: Int, storage: KVStorage) -> AttentionCost {
-        let state = stateBytes(for: kind, storage: storage)
-        return AttentionCost(flops: Double(valueHeads) * DeltaRule.prefillFlops(tokens: tokens, keyDim: keyHeadDim, valueDim: valueHeadDim)
-                                + Double(tokens) * DeltaRule.convolutionFlops(channels: convolutionChannels, kernel: convolutionKernel),
-                             kvBytesRead: state, bytesWritten: state)
+        deltaRule.prefillCost(tokens: tokens, storage)
     }
 }

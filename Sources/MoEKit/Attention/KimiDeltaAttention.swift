@@ -56,7 +56,8 @@ public struct KimiDeltaAttention: AttentionCostModel, Hashable {
     }
 
     public var design: AttentionDesign { .kimiDelta }
-    public var layerKinds: [AttentionLayerKind] { Array(repeating: .linear, count: layers) }
+    /// `layers` entries of `.linear` (none for a negative count, which ``ModelSpec`` then refuses).
+    public var layerKinds: [AttentionLayerKind] { Array(repeating: .linear, count: Swift.max(layers, 0)) }
     public var hasIndexer: Bool { false }
 
     /// Convolution channels `C = 3·n·d` (q, k and v).
@@ -72,10 +73,15 @@ public struct KimiDeltaAttention: AttentionCostModel, Hashable {
             + (fullRankOutputGate ? h * p : lowRank) + d + p * h
     }
 
+    /// The delta-rule heads: `n` heads, each with a `[d, d]` state.
+    var deltaRule: DeltaRule.Layer {
+        DeltaRule.Layer(heads: heads, keyDim: headDim, valueDim: headDim,
+                        convolutionChannels: convolutionChannels, kernel: convolutionKernel)
+    }
+
     /// `n·d²·s + 2·C·(K − 1)` bytes, constant in the context.
     public func stateBytes(for kind: AttentionLayerKind, storage: KVStorage) -> Double {
-        Double(heads) * Double(headDim) * Double(headDim) * Double(storage.state.bytesPerElement)
-            + DeltaRule.convolutionStateBytes(channels: convolutionChannels, kernel: convolutionKernel)
+        deltaRule.stateBytes(storage)
     }
 
     /// The state: a linear layer holds nothing that grows with `context`.
@@ -85,17 +91,11 @@ public struct KimiDeltaAttention: AttentionCostModel, Hashable {
 
     /// `n·7·d² + 2·K·C` FLOPs; the state read and written once, at any context.
     public func decodeCost(for kind: AttentionLayerKind, context: Int, storage: KVStorage) -> AttentionCost {
-        let state = stateBytes(for: kind, storage: storage)
-        return AttentionCost(flops: Double(heads) * DeltaRule.decodeFlops(keyDim: headDim, valueDim: headDim)
-                                + DeltaRule.convolutionFlops(channels: convolutionChannels, kernel: convolutionKernel),
-                             kvBytesRead: state, bytesWritten: state)
+        deltaRule.decodeCost(storage)
     }
 
     /// `n·(⌊n_t/64⌋·F(64) + F(n_t mod 64)) + 2·K·C·n_t` FLOPs; state read and written once.
     public func prefillCost(for kind: AttentionLayerKind, tokens: Int, storage: KVStorage) -> AttentionCost {
-        let state = stateBytes(for: kind, storage: storage)
-        return AttentionCost(flops: Double(heads) * DeltaRule.prefillFlops(tokens: tokens, keyDim: headDim, valueDim: headDim)
-                                + Double(tokens) * DeltaRule.convolutionFlops(channels: convolutionChannels, kernel: convolutionKernel),
-                             kvBytesRead: state, bytesWritten: state)
+        deltaRule.prefillCost(tokens: tokens, storage)
     }
 }

@@ -19,7 +19,8 @@
 /// parameters and weight FLOPs only, no attention FLOPs or cache.
 ///
 /// At long context the full layers dominate: Qwen3-Next's 12 of 48 layers keep a GQA cache of
-/// `2·2·256·2` = 2,048 B per token each, while its 36 linear layers hold 2.1 MB each in total.
+/// `2·2·256·2` = 2,048 B per token each, while each of its 36 linear layers holds 2,146,304 B
+/// (FP32 state) whatever the context, 77 MB in all.
 ///
 /// - Complexity: every cost is O(1) in the context length.
 public struct LinearHybridAttention: AttentionCostModel, Hashable {
@@ -116,14 +117,20 @@ public struct LinearHybridAttention: AttentionCostModel, Hashable {
         kind == .linear ? linear.costModel.stateBytes(for: kind, storage: storage) : 0
     }
 
+    /// The linear design's constant state for linear layers; the full design's cache, growing
+    /// with `context`, for the others.
     public func kvCacheBytes(for kind: AttentionLayerKind, context: Int, storage: KVStorage) -> Double {
         model(kind).kvCacheBytes(for: kind, context: context, storage: storage)
     }
 
+    /// Decode cost of a layer of `kind`: constant for linear layers (``GatedDeltaNet``,
+    /// ``KimiDeltaAttention``), the full design's at `context` for the others.
     public func decodeCost(for kind: AttentionLayerKind, context: Int, storage: KVStorage) -> AttentionCost {
         model(kind).decodeCost(for: kind, context: context, storage: storage)
     }
 
+    /// Prefill cost of a layer of `kind`: linear in `tokens` for linear layers (chunked delta
+    /// rule), the full design's for the others.
     public func prefillCost(for kind: AttentionLayerKind, tokens: Int, storage: KVStorage) -> AttentionCost {
         model(kind).prefillCost(for: kind, tokens: tokens, storage: storage)
     }

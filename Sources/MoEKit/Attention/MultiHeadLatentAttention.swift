@@ -73,7 +73,8 @@ public struct MultiHeadLatentAttention: AttentionCostModel, Hashable {
     }
 
     public var design: AttentionDesign { .multiHeadLatent }
-    public var layerKinds: [AttentionLayerKind] { Array(repeating: .full, count: layers) }
+    /// `layers` entries of `.full` (none for a negative count, which ``ModelSpec`` then refuses).
+    public var layerKinds: [AttentionLayerKind] { Array(repeating: .full, count: Swift.max(layers, 0)) }
     public var hasIndexer: Bool { false }
 
     /// Elements cached per token per layer: `d_c + d_h^R`.

@@ -32,9 +32,17 @@ public struct MoELayerShape: Hashable, Sendable {
     /// The MoE layer of a model (its `hidden_size`, `n_routed_experts`, `num_experts_per_tok`,
     /// `moe_intermediate_size`, `n_shared_experts`).
     ///
-    /// - Throws: ``MoELayerError/inconsistent(_:)`` for a dense model.
+    /// - Throws: ``MoELayerError/inconsistent(_:)`` for a dense model, and for a latent MoE
+    ///   (``MixtureOfExperts/latentSize``, Kimi K3), whose routed experts run in a narrower
+    ///   width between a down- and an up-projection that ``MoELayer`` does not model: a layer of
+    ///   hidden-width experts would cost about `h/ℓ` times the real experts.
     public init(model: ModelSpec) throws(MoELayerError) {
         guard let moe = model.feedForward.moe else { throw .inconsistent("\(model.name) has no MoE layers") }
+        if let latent = moe.latentSize {
+            throw .inconsistent("\(model.name)'s routed experts run in a \(latent)-wide latent between down- and up-projections "
+                                + "(latent MoE), which the MoE layer does not model; give the shape (experts, top-k, hidden size, "
+                                + "expert width) explicitly")
+        }
         self.init(hiddenSize: model.hiddenSize, experts: moe.routedExperts, topK: moe.activeExperts,
                   intermediateSize: moe.expertIntermediateSize, sharedExperts: moe.sharedExperts,
                   sharedIntermediateSize: moe.sharedIntermediateSize)

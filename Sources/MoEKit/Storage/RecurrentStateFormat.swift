@@ -33,5 +33,6 @@ public enum RecurrentStateFormat: String, Hashable, Sendable, CaseIterable, Cust
         }
     }
 
+    /// The format's name (`fp32`, `bf16`, `fp16`).
     public var description: String { rawValue }
 }

@@ -4,17 +4,6 @@ import Foundation
 import Testing
 @testable import MoEKit
 
-/// The preset file `name` as a config dictionary (its `moekit` section removed), for building
-/// variants of a real config.
-private func presetConfig(_ name: String) throws -> [String: Any] {
-    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Sources/MoEKit/Resources/Models/\(name).json")
-    var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
-    object["moekit"] = nil
-    return object
-}
-
 /// Loads `config` after `edit`.
 private func load(_ config: [String: Any], _ edit: (inout [String: Any]) -> Void = { _ in }) throws -> ModelSpec {
     var c = config
@@ -111,6 +100,21 @@ struct GLMMiniMaxLlama4ConfigTests {
         #expect(moe.expertIntermediateSize == 1_536 && moe.routerBias)
         #expect(spec.mtpLayerCount == 3)
         #expect(spec.serving.weights == WeightPrecision(.fp8))
+    }
+
+    /// `use_routing_bias` absent: the router selects with the correction bias (its default,
+    /// transformers `MiniMaxM2SparseMoeBlock` always holds `e_score_correction_bias`), so the
+    /// MoE counts the 256 bias values too. The MoE once read the key with the opposite default
+    /// and such a config was refused as inconsistent. `false` drops both.
+    @Test func miniMaxRoutingBiasDefault() throws {
+        let m2 = try presetConfig("minimax-m2")
+        let absent = try load(m2) { $0["use_routing_bias"] = nil }
+        let moe = try #require(absent.feedForward.moe)
+        #expect(moe.router.usesCorrectionBias && moe.routerBias)
+        #expect(moe.routerParameters(hiddenSize: 3_072) == 256 * 3_072 + 256)
+        let off = try #require(try load(m2) { $0["use_routing_bias"] = false }.feedForward.moe)
+        #expect(!off.router.usesCorrectionBias && !off.routerBias)
+        #expect(off.routerParameters(hiddenSize: 3_072) == 256 * 3_072)
     }
 
     /// Llama 4 Maverick: every fourth layer (3, 7, …, 47) full attention without RoPE, the

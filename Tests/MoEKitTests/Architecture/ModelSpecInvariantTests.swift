@@ -105,6 +105,42 @@ struct ModelSpecInvariantTests {
         #expect("\(ModelSpecError.inconsistentSpec(model: "toy", "x"))" == "model 'toy' is inconsistent: x")
     }
 
+    /// A latent MoE's width must lie in 1...h: a latent of 0 would make every expert count 0
+    /// parameters, one above h is not a down-projection (h = 64 here).
+    @Test("A latent expert width outside 1...h is an error")
+    func latentWidth() {
+        var p = Parts()
+        p.moe?.latentSize = 65
+        #expect(p.reason() == "the routed experts' latent width must be in 1...64 (the hidden size), got 65")
+        p.moe?.latentSize = 0
+        #expect(p.reason() == "the routed experts' latent width must be in 1...64 (the hidden size), got 0")
+        p.moe?.latentSize = 32
+        #expect(p.reason() == nil)
+    }
+
+    /// Hand-built linear-attention and MLA stacks with a negative layer count used to trap in
+    /// `Array(repeating:count:)` when the spec counted their layers; now they count 0 layers
+    /// and the spec names the mismatch.
+    @Test("Negative layer counts of hand-built attention stacks are errors, not traps")
+    func negativeLayerCounts() {
+        let gdn = GatedDeltaNet(hiddenSize: 64, keyHeads: 2, valueHeads: 4, keyHeadDim: 8, valueHeadDim: 8,
+                                convolutionKernel: 4, layers: -3)
+        let kda = KimiDeltaAttention(hiddenSize: 64, heads: 2, headDim: 8, convolutionKernel: 4, layers: -1)
+        let mla = MultiHeadLatentAttention(hiddenSize: 64, heads: 2, queryLatentRank: nil, kvLatentRank: 16,
+                                           nopeHeadDim: 8, ropeHeadDim: 4, valueHeadDim: 8, layers: -2)
+        #expect(gdn.layerKinds.isEmpty && kda.layerKinds.isEmpty && mla.layerKinds.isEmpty)
+        let p = Parts()
+        do {
+            _ = try ModelSpec(name: "toy", modelType: "toy", hiddenSize: 64, layerCount: 2, vocabularySize: 100,
+                              tiesWordEmbeddings: false, mtpLayerCount: 0, maxContext: 1 << 10, attention: .latent(mla),
+                              feedForward: FeedForwardSpec(hiddenSize: 64, denseIntermediateSize: 128, moe: p.moe, layerKinds: p.ffnKinds),
+                              serving: ServingDefaults(weights: WeightPrecision(.bf16), kvStorage: KVStorage(), source: "test"))
+            Issue.record("a -2-layer MLA built")
+        } catch {
+            #expect("\(error)" == "model 'toy' is inconsistent: the attention has 0 layers but the model has 2")
+        }
+    }
+
     @Test("Experts and k live in the router: setting one sets the other")
     func oneSourceOfTruth() throws {
         var moe = MixtureOfExperts(router: RouterConfiguration(experts: 8, topK: 2, scoring: .softmax),

@@ -170,6 +170,20 @@ struct MoELayerTests {
         }
     }
 
+    /// Kimi K3's experts run in a 3,584-wide latent (h = 7,168): a layer of 7,168-wide experts
+    /// would measure twice their FLOPs and weights, so the shape refuses the model.
+    @Test("A latent-MoE model has no plain MoE layer shape")
+    func latentMoERefused() throws {
+        let k3 = try ModelSpec.preset(named: "kimi-k3")
+        do {
+            _ = try MoELayerShape(model: k3)
+            Issue.record("built a hidden-width layer for a latent MoE")
+        } catch {
+            guard case .inconsistent(let why) = error else { Issue.record("\(error)"); return }
+            #expect(why.hasPrefix("kimi-k3's routed experts run in a 3584-wide latent"))
+        }
+    }
+
     @Test("Memory of a Kimi K2 layer in float32, by hand")
     func kimiMemory() throws {
         let shape = try MoELayerShape(model: ModelSpec.preset(named: "kimi-k2"))
