@@ -73,19 +73,25 @@ extension ModelSpec {
         }
         var quantization = try reader.nested("quantization_config")
         if quantization == nil { quantization = try top.nested("quantization_config") }
-        switch textType {
-        case "deepseek_v2", "deepseek_v3", "kimi_k2", "deepseek_v32":
-            self = try Self.latentModel(reader, family: textType, quantization: quantization)
-        case "deepseek_v4":
-            self = try Self.compressedHybridModel(reader, quantization: quantization)
-        case "qwen3_moe", "mixtral", "gpt_oss", "llama":
-            self = try Self.groupedModel(reader, family: textType, quantization: quantization)
-        case _ where Self.glmMiniMaxLlama4ModelTypes.contains(textType):
-            self = try Self.glmMiniMaxLlama4Model(reader, family: textType, quantization: quantization)
-        case "qwen3_next", "qwen3_5_moe", "kimi_linear", "kimi_k3":
-            self = try Self.linearHybridModel(reader, family: textType, quantization: quantization)
-        default:
-            throw .unsupportedModelType(type, suggestion: closestMatch(to: type, in: ModelSpecError.supportedModelTypes))
+        // The family loaders build the spec before it has a name: a failed consistency check
+        // names the model as the caller will know it.
+        do throws(ModelSpecError) {
+            switch textType {
+            case "deepseek_v2", "deepseek_v3", "kimi_k2", "deepseek_v32":
+                self = try Self.latentModel(reader, family: textType, quantization: quantization)
+            case "deepseek_v4":
+                self = try Self.compressedHybridModel(reader, quantization: quantization)
+            case "qwen3_moe", "mixtral", "gpt_oss", "llama":
+                self = try Self.groupedModel(reader, family: textType, quantization: quantization)
+            case _ where Self.glmMiniMaxLlama4ModelTypes.contains(textType):
+                self = try Self.glmMiniMaxLlama4Model(reader, family: textType, quantization: quantization)
+            case "qwen3_next", "qwen3_5_moe", "kimi_linear", "kimi_k3":
+                self = try Self.linearHybridModel(reader, family: textType, quantization: quantization)
+            default:
+                throw .unsupportedModelType(type, suggestion: closestMatch(to: type, in: ModelSpecError.supportedModelTypes))
+            }
+        } catch .inconsistentSpec(model: "", let reason) {
+            throw .inconsistentSpec(model: name ?? type, reason)
         }
         self.modelType = type
         self.name = name ?? type

@@ -69,7 +69,7 @@ public struct CostEstimator: Sendable {
         if let indexer {
             guard model.attentionModel.hasIndexer else {
                 throw .unsupportedFormat(model: model.name, design: model.attentionModel.design.rawValue,
-                                         option: "--indexer-format \(indexer)")
+                                         option: "an indexer key format (\(indexer))")
             }
             storage.indexer = indexer
         }

@@ -84,7 +84,7 @@ struct CostEstimatorTests {
         let v4 = try preset("deepseek-v4-flash")
         #expect(CostEstimator(model: v4).kvStorage == KVStorage(kv: .fp8, indexer: .fp4))
         #expect(try CostEstimator.kvStorage(for: v4, kv: .bf16, indexer: .fp8) == KVStorage(kv: .bf16, indexer: .fp8))
-        #expect(throws: EstimationError.unsupportedFormat(model: "mixtral-8x7b", design: "GQA", option: "--indexer-format fp8")) {
+        #expect(throws: EstimationError.unsupportedFormat(model: "mixtral-8x7b", design: "GQA", option: "an indexer key format (fp8)")) {
             try CostEstimator.kvStorage(for: try preset("mixtral-8x7b"), kv: nil, indexer: .fp8)
         }
         #expect(CostEstimator(model: try preset("deepseek-v3")).weights == WeightPrecision(.fp8))
