@@ -16,6 +16,38 @@
 #include "KernelMath.h"
 #include "Selection.h"
 
+// The pruned rows' first pass has an AVX-512 version with rcp14/rsqrt14/scalef, chosen at
+// run time (moekit_route_scored checks the CPU once per call). Not under sanitizers (no
+// dispatch there) and not off x86-64.
+#if defined(__x86_64__) && defined(__clang__) && !defined(MOEKIT_SANITIZED)
+#define MOEKIT_PRUNE_AVX512 1
+#include <immintrin.h>
+
+/// e^-|v| for every lane: 2^u with u = -|v| log2(e) clamped at -100, u = n + f with
+/// |f| <= 1/2, 2^f by a degree-4 polynomial (relative error 7.2e-6), then vscalefps.
+__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,fma"), always_inline))
+static inline __m512 moekit_exp_neg_abs_avx512(__m512 v) {
+    __m512 u = _mm512_mul_ps(_mm512_abs_ps(v), _mm512_set1_ps(-1.44269504088896341f));
+    u = _mm512_max_ps(u, _mm512_set1_ps(-100.0f));
+    __m512 n = _mm512_roundscale_ps(u, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 f = _mm512_sub_ps(u, n);
+    __m512 p = _mm512_fmadd_ps(f, _mm512_set1_ps(0.009670763f), _mm512_set1_ps(0.0558755063f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(0.240222111f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(0.693127275f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
+    return _mm512_scalef_ps(p, n);
+}
+
+/// Whether this CPU (and OS) runs the AVX-512 pass.
+static int moekit_prune_avx512_available(void) {
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")
+        && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw")
+        && __builtin_cpu_supports("fma");
+}
+#else
+#define MOEKIT_PRUNE_AVX512 0
+#endif
+
 /// Whether the parameters describe a router these kernels serve; O(1).
 static int moekit_route_params_valid(const moekit_route_params *p, int scoredOnly) {
     if (!p) return 0;
@@ -91,6 +123,267 @@ int moekit_chosen_weights(const moekit_route_params *p, const float *scores, con
     return bad;
 }
 
+// MARK: - Pruned rows: approximate keys for all, exact keys for the few that can be chosen
+//
+// For E a multiple of 16 (at least 32), k <= 16 and no group limit, a row is routed in two
+// passes. Pass 1 computes an approximate key a_i = approx(x_i) + b_i for every expert
+// (KernelMath.h: sigmoid within 1.5e-5 absolute, sqrt-softplus within 3e-5 relative, both
+// measured over every finite float; `delta` below is more than 3x those plus the rounding
+// of the bias addition), so |a_i - key_i| <= delta for every i, and keeps the two largest
+// a_i of each lane. The k-th largest of those 32 (distinct experts), A, is at most the k-th
+// largest approximate key, which is at most K + delta with K the exact k-th largest key.
+// An expert in the exact top k has key_i >= K, so a_i >= K - delta >= A - 2 delta: every
+// expert that can be chosen survives the cut a_i >= A - 2 delta. Only the survivors
+// (typically k + 1 to k + 3) are scored exactly, with the same functions as the other
+// paths, and ranked by (exact key, lower index first): the result is bit-identical to
+// scoring and selecting the whole row. A row with more than 16 survivors (many keys
+// within 2 delta of each other) takes the exact path.
+
+/// Whether `p` can take the pruned path; stores the bias term of delta (2^-22 (1 + max|b|)
+/// covers the rounding of s + b in both the approximate and the exact key).
+static int moekit_prune_setup(const moekit_route_params *p, float *biasMargin) {
+    size_t n = p->experts;
+    if (n % 16 != 0 || n < 32 || p->k > 16 || (p->groups > 0 && p->kept < p->groups)) return 0;
+    float largest = 0.0f;
+    if (p->bias) {
+        for (size_t i = 0; i < n; i++) {
+            float b = fabsf(p->bias[i]);
+            if (!(b <= 1e30f)) return 0;       // NaN or huge bias: the exact path
+            largest = b > largest ? b : largest;
+        }
+    }
+    *biasMargin = 0x1p-22f * (1.0f + largest);
+    return 1;
+}
+
+/// The cut a_i >= A - 2 delta of a pruned row, from the two largest approximate keys of
+/// each lane (`hiLanes`, `loLanes`, 16 each) and, for sqrt-softplus, the lane maxima of the
+/// logits (`topLanes`). (Pointers, not vectors: a vector argument's ABI differs between the
+/// clones.)
+/// delta: 2e-4 absolute for sigmoid, 3e-4 relative to the row's largest score (at most
+/// sqrt(max(x, 0) + ln 2)) plus 1e-14 for sqrt-softplus: more than 3x the measured error of
+/// either approximation (portable or AVX-512), plus the rounding of the bias addition.
+static inline __attribute__((always_inline))
+float moekit_prune_cut(const float *hiLanes, const float *loLanes, const float *topLanes, size_t k, int scoring,
+                       float biasMargin) {
+    moekit_f32x16 hi, lo, top;
+    memcpy(&hi, hiLanes, sizeof hi);
+    memcpy(&lo, loLanes, sizeof lo);
+    memcpy(&top, topLanes, sizeof top);
+    float delta;
+    if (scoring == MOEKIT_SCORING_SIGMOID) {
+        delta = 2e-4f + biasMargin;                         // scores in (0, 1]
+    } else {
+        float largestLogit = __builtin_reduce_max(top);
+        float largestScore = sqrtf((largestLogit > 0.0f ? largestLogit : 0.0f) + 0.6932f) * 1.0001f;
+        delta = 3e-4f * largestScore + 1e-14f + biasMargin * (1.0f + largestScore);
+    }
+    float bound = moekit_kth_largest32(hi, lo, k);
+    return bound - (2.0f * delta + 0x1p-22f * fabsf(bound));
+}
+
+/// Survivors of a pruned row (pass 1 and 2), portable: writes the survivors' indices and
+/// logits in ascending index order into si[0 ..< 16] and sx[0 ..< 16] (zeros after the
+/// last) and returns their count; -1 when the row holds NaN or ±inf, 17 when more than 16
+/// survive.
+static inline __attribute__((always_inline))
+int moekit_prune_survivors(const float *x, const float *bias, size_t n, size_t k, int scoring, float biasMargin,
+                           float *approx, int32_t *si, float *sx) {
+    moekit_f32x16 hi = -INFINITY, lo = -INFINITY, top = -INFINITY;
+    moekit_f32x16 bad = 0.0f;                   // x * 0 is 0 for finite x, NaN otherwise
+    for (size_t i = 0; i < n; i += 16) {
+        moekit_f32x16 v;
+        memcpy(&v, x + i, sizeof v);
+        bad = bad + v * 0.0f;
+        moekit_f32x16 a;
+        if (scoring == MOEKIT_SCORING_SIGMOID) {
+            a = moekit_sigmoid_approx16(v);
+        } else {
+            a = moekit_sqrt_softplus_approx16(v);
+            top = v > top ? v : top;
+        }
+        if (bias) {
+            moekit_f32x16 b;
+            memcpy(&b, bias + i, sizeof b);
+            a = a + b;
+        }
+        memcpy(approx + i, &a, sizeof a);
+        moekit_f32x16 smaller = a < hi ? a : hi;
+        hi = a > hi ? a : hi;
+        lo = smaller > lo ? smaller : lo;
+    }
+    if (__builtin_reduce_or((moekit_i32x16)(bad != bad))) return -1;
+    float lanes[48];
+    memcpy(lanes, &hi, sizeof hi);
+    memcpy(lanes + 16, &lo, sizeof lo);
+    memcpy(lanes + 32, &top, sizeof top);
+    float cut = moekit_prune_cut(lanes, lanes + 16, lanes + 32, k, scoring, biasMargin);
+    for (size_t j = 0; j < 16; j++) { si[j] = 0; sx[j] = 0.0f; }
+    int count = 0;
+    for (size_t i = 0; i < n; i += 64) {
+        uint64_t word = 0;
+        size_t chunks = (n - i) / 16 < 4 ? (n - i) / 16 : 4;
+        for (size_t q = 0; q < chunks; q++) {
+            moekit_f32x16 a;
+            memcpy(&a, approx + i + 16 * q, sizeof a);
+            word |= (uint64_t)moekit_bits(__builtin_convertvector(a >= cut, moekit_b16)) << (16 * q);
+        }
+        if (count + __builtin_popcountll(word) > 16) return 17;
+        while (word) {
+            size_t j = i + (size_t)__builtin_ctzll(word);
+            word &= word - 1;
+            si[count] = (int32_t)j;
+            sx[count] = x[j];
+            count++;
+        }
+    }
+    return count;
+}
+
+#if MOEKIT_PRUNE_AVX512
+/// moekit_prune_survivors with AVX-512 instructions (chosen at run time; si and sx hold 32):
+/// 2^f by a degree-4 fit on [-1/2, 1/2] (relative error 7.2e-6) scaled with vscalefps,
+/// 1/(1 + e) and 1/sqrt by vrcp14ps / vrsqrt14ps (relative error at most 2^-14): sigmoid
+/// within 6.3e-5 absolute, sqrt-softplus within 8e-5 relative (e^-|x| clamped at 2^-100,
+/// below which the error is absolute, under 1e-15); survivors gathered with vpcompressd.
+__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,fma"), noinline))
+static int moekit_prune_survivors_avx512(const float *x, const float *bias, size_t n, size_t k, int scoring,
+                                         float biasMargin, float *approx, int32_t *si, float *sx) {
+    __m512 hi = _mm512_set1_ps(-INFINITY), lo = hi, top = hi;
+    __mmask16 bad = 0;
+    for (size_t i = 0; i < n; i += 16) {
+        __m512 v = _mm512_loadu_ps(x + i);
+        bad |= _mm512_fpclass_ps_mask(v, 0x99);            // QNaN, SNaN, +inf, -inf
+        __m512 e = moekit_exp_neg_abs_avx512(v);
+        __m512 a;
+        if (scoring == MOEKIT_SCORING_SIGMOID) {
+            __m512 y = _mm512_rcp14_ps(_mm512_add_ps(e, _mm512_set1_ps(1.0f)));
+            a = _mm512_mask_mul_ps(y, _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ), e, y);
+        } else {
+            __m512 q = _mm512_fmadd_ps(e, _mm512_set1_ps(-0.023689253f), _mm512_set1_ps(0.100287206f));
+            q = _mm512_fmadd_ps(q, e, _mm512_set1_ps(-0.208669662f));
+            q = _mm512_fmadd_ps(q, e, _mm512_set1_ps(0.324411809f));
+            q = _mm512_fmadd_ps(q, e, _mm512_set1_ps(-0.499187857f));
+            q = _mm512_fmadd_ps(q, e, _mm512_set1_ps(0.999981880f));
+            __m512 sp = _mm512_fmadd_ps(e, q, _mm512_max_ps(v, _mm512_setzero_ps()));
+            a = _mm512_mul_ps(sp, _mm512_rsqrt14_ps(sp));
+            top = _mm512_max_ps(v, top);
+        }
+        if (bias) a = _mm512_add_ps(a, _mm512_loadu_ps(bias + i));
+        _mm512_storeu_ps(approx + i, a);
+        __m512 smaller = _mm512_min_ps(a, hi);
+        hi = _mm512_max_ps(a, hi);
+        lo = _mm512_max_ps(smaller, lo);
+    }
+    if (bad) return -1;
+    float lanes[48];
+    _mm512_storeu_ps(lanes, hi);
+    _mm512_storeu_ps(lanes + 16, lo);
+    _mm512_storeu_ps(lanes + 32, top);
+    float cut = moekit_prune_cut(lanes, lanes + 16, lanes + 32, k, scoring, biasMargin);
+    __m512 cutv = _mm512_set1_ps(cut);
+    __m512i index = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    int count = 0;
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 m = _mm512_cmp_ps_mask(_mm512_loadu_ps(approx + i), cutv, _CMP_GE_OQ);
+        int hits = __builtin_popcount((unsigned)m);
+        if (count + hits > 16) return 17;
+        _mm512_storeu_si512(si + count, _mm512_maskz_compress_epi32(m, index));
+        _mm512_storeu_ps(sx + count, _mm512_maskz_compress_ps(m, _mm512_loadu_ps(x + i)));
+        count += hits;
+        index = _mm512_add_epi32(index, _mm512_set1_epi32(16));
+    }
+    return count;
+}
+#endif
+
+/// Routes one row by pruning. Returns 0 when routed, 1 when the row holds NaN or ±inf
+/// (or a weight is not finite), 2 when the row needs the exact path (too many survivors).
+static inline __attribute__((always_inline))
+int moekit_route_row_pruned(const moekit_route_params *p, const float *x, float biasMargin, float *approx,
+                            int32_t *ix, float *w, int scoring, int fast) {
+    size_t n = p->experts, k = p->k;
+    const float *bias = p->bias;
+    int32_t si[32];
+    float sx[32];
+    int found;
+#if MOEKIT_PRUNE_AVX512
+    if (fast) {
+        found = moekit_prune_survivors_avx512(x, bias, n, k, scoring, biasMargin, approx, si, sx);
+    } else
+#endif
+    found = moekit_prune_survivors(x, bias, n, k, scoring, biasMargin, approx, si, sx);
+    if (found < 0) return 1;
+    if (found > 16 || (size_t)found < k) return 2;          // fewer than k cannot happen
+    size_t count = (size_t)found;
+
+    // Exact scores and keys of the survivors, 16 lanes at once; padding lanes rank last.
+    moekit_f32x16 v, b = 0.0f;
+    moekit_i32x16 index;
+    memcpy(&v, sx, sizeof v);
+    memcpy(&index, si, sizeof index);
+    if (bias) {
+        for (size_t j = 0; j < 16; j++) b[j] = bias[si[j]];  // zeros after `count`: in range
+    }
+    moekit_i32x16 lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    index = lane < (int32_t)count ? index : INT32_MAX;
+    moekit_f32x16 score = scoring == MOEKIT_SCORING_SIGMOID ? moekit_sigmoid16(v) : moekit_sqrt_softplus16(v);
+    moekit_f32x16 value = bias ? score + b : score;
+    value = moekit_select(lane < (int32_t)count, value, moekit_splat(-INFINITY));
+
+    // Rank: keys above plus equal keys at a lower index (the 15 rotations of the lanes).
+    moekit_i32x16 rank = 0;
+#define MOEKIT_RANK(...) do { \
+        moekit_f32x16 o = __builtin_shufflevector(value, value, __VA_ARGS__); \
+        moekit_i32x16 oi = __builtin_shufflevector(index, index, __VA_ARGS__); \
+        rank -= (moekit_i32x16)(o > value) | ((moekit_i32x16)(o == value) & (moekit_i32x16)(oi < index)); \
+    } while (0)
+    MOEKIT_RANK(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0);
+    MOEKIT_RANK(2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1);
+    MOEKIT_RANK(3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2);
+    MOEKIT_RANK(4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3);
+    MOEKIT_RANK(5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4);
+    MOEKIT_RANK(6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5);
+    MOEKIT_RANK(7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6);
+    MOEKIT_RANK(8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
+    MOEKIT_RANK(9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8);
+    MOEKIT_RANK(10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9);
+    MOEKIT_RANK(11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
+    MOEKIT_RANK(12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11);
+    MOEKIT_RANK(13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12);
+    MOEKIT_RANK(14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13);
+    MOEKIT_RANK(15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14);
+#undef MOEKIT_RANK
+    int32_t ranks[16], indexOf[16];
+    float scoreOf[16], slotScore[17];
+    int32_t slotIndex[17];
+    memcpy(ranks, &rank, sizeof ranks);
+    memcpy(indexOf, &index, sizeof indexOf);
+    memcpy(scoreOf, &score, sizeof scoreOf);
+    for (size_t j = 0; j < count; j++) {
+        size_t slot = moekit_min_slot((unsigned)ranks[j], k);
+        slotScore[slot] = scoreOf[j];
+        slotIndex[slot] = indexOf[j];
+    }
+    // Weights as moekit_chosen_weights computes them (same operations, same order).
+    float sum = 0.0f;
+    for (size_t j = 0; j < k; j++) {
+        ix[j] = slotIndex[j];
+        w[j] = slotScore[j];
+        sum += slotScore[j];
+    }
+    if (p->normalize) {
+        float denominator = sum + p->epsilon;
+        for (size_t j = 0; j < k; j++) w[j] = w[j] / denominator;
+    }
+    if (p->scale != 1.0f) {
+        for (size_t j = 0; j < k; j++) w[j] = w[j] * p->scale;
+    }
+    int nonfinite = 0;
+    for (size_t j = 0; j < k; j++) nonfinite |= moekit_is_nonfinite(w[j]);
+    return nonfinite ? 3 : 0;
+}
+
 /// One scoring function's row loop (`scoring` is a constant in each instance).
 static inline __attribute__((always_inline))
 int moekit_route_scored_rows(const moekit_route_params *p, const float *logits, size_t rows,
@@ -100,8 +393,23 @@ int moekit_route_scored_rows(const moekit_route_params *p, const float *logits, 
     float *groupScratch = values + k;
     const float *keys = p->bias ? keyBuffer : scores;
     int limited = p->groups > 0 && p->kept < p->groups;
+    float biasMargin = 0.0f;
+    int prune = moekit_prune_setup(p, &biasMargin);
+#if MOEKIT_PRUNE_AVX512
+    int fast = prune && moekit_prune_avx512_available();
+#else
+    int fast = 0;
+#endif
     for (size_t t = 0; t < rows; t++) {
         int32_t *ix = indices + t * k;
+        if (prune) {
+            int status = moekit_route_row_pruned(p, logits + t * n, biasMargin, scores, ix, weights + t * k, scoring, fast);
+            if (status == 0) continue;
+            if (status != 2) {
+                *badRow = t;
+                return MOEKIT_NONFINITE;
+            }
+        }
         if (moekit_score_row(logits + t * n, p->bias, scores, keyBuffer, n, scoring)) {
             *badRow = t;
             return MOEKIT_NONFINITE;
