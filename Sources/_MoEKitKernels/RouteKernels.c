@@ -289,10 +289,11 @@ static int moekit_prune_survivors_avx512(const float *x, const float *bias, size
         int hits = __builtin_popcount((unsigned)m);
         if (count + hits > 16) return 17;
         _mm512_storeu_si512(si + count, _mm512_maskz_compress_epi32(m, index));
-        _mm512_storeu_ps(sx + count, _mm512_maskz_compress_ps(m, _mm512_loadu_ps(x + i)));
         count += hits;
         index = _mm512_add_epi32(index, _mm512_set1_epi32(16));
     }
+    // The survivors' logits in one gather (indices after `count` are 0: in range).
+    _mm512_storeu_ps(sx, _mm512_i32gather_ps(_mm512_loadu_si512(si), x, 4));
     return count;
 }
 #endif
@@ -360,7 +361,9 @@ int moekit_route_row_pruned(const moekit_route_params *p, const float *x, float 
     memcpy(ranks, &rank, sizeof ranks);
     memcpy(indexOf, &index, sizeof indexOf);
     memcpy(scoreOf, &score, sizeof scoreOf);
-    for (size_t j = 0; j < count; j++) {
+    // All 16 lanes, a fixed trip count (no mispredicted exit): padding lanes rank at
+    // `count` or later, at least k, so they land in the spare slot k.
+    for (size_t j = 0; j < 16; j++) {
         size_t slot = moekit_min_slot((unsigned)ranks[j], k);
         slotScore[slot] = scoreOf[j];
         slotIndex[slot] = indexOf[j];
