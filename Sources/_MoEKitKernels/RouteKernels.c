@@ -38,6 +38,27 @@ static inline __m512 moekit_exp_neg_abs_avx512(__m512 v) {
     return _mm512_scalef_ps(p, n);
 }
 
+/// The approximate score of 16 logits: sigmoid within 6.3e-5 absolute, sqrt-softplus
+/// within 8e-5 relative (see moekit_prune_survivors_avx512).
+__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,fma"), always_inline))
+static inline __m512 moekit_approx_key_avx512(__m512 v, int scoring) {
+    __m512 e = moekit_exp_neg_abs_avx512(v);
+    __m512 a;
+    if (scoring == MOEKIT_SCORING_SIGMOID) {
+        __m512 y = _mm512_rcp14_ps(_mm512_add_ps(e, _mm512_set1_ps(1.0f)));
+        a = _mm512_mask_mul_ps(y, _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ), e, y);
+    } else {
+        __m512 q = _mm512_fmadd_ps(e, _mm512_set1_ps(-0.023689253f), _mm512_set1_ps(0.100287206f));
+        q = _mm512_fmadd_ps(q, e, _mm512_set1_ps(-0.208669662f));
+        q = _mm512_fmadd_ps(q, e, _mm512_set1_ps(0.324411809f));
+        q = _mm512_fmadd_ps(q, e, _mm512_set1_ps(-0.499187857f));
+        q = _mm512_fmadd_ps(q, e, _mm512_set1_ps(0.999981880f));
+        __m512 sp = _mm512_fmadd_ps(e, q, _mm512_max_ps(v, _mm512_setzero_ps()));
+        a = _mm512_mul_ps(sp, _mm512_rsqrt14_ps(sp));
+    }
+    return a;
+}
+
 /// Whether this CPU (and OS) runs the AVX-512 pass.
 static int moekit_prune_avx512_available(void) {
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")
@@ -156,13 +177,22 @@ static int moekit_prune_setup(const moekit_route_params *p, float *biasMargin) {
     return 1;
 }
 
+/// delta of a pruned row: 2e-4 absolute for sigmoid, 3e-4 relative to the row's largest
+/// score (at most sqrt(max(x, 0) + ln 2), x the largest logit, from the lane maxima `top`)
+/// plus 1e-14 for sqrt-softplus: more than 3x the measured error of either approximation
+/// (portable or AVX-512), plus the rounding of the bias addition (`biasMargin`).
+static inline __attribute__((always_inline))
+float moekit_prune_delta(moekit_f32x16 top, int scoring, float biasMargin) {
+    if (scoring == MOEKIT_SCORING_SIGMOID) return 2e-4f + biasMargin;      // scores in (0, 1]
+    float largestLogit = __builtin_reduce_max(top);
+    float largestScore = sqrtf((largestLogit > 0.0f ? largestLogit : 0.0f) + 0.6932f) * 1.0001f;
+    return 3e-4f * largestScore + 1e-14f + biasMargin * (1.0f + largestScore);
+}
+
 /// The cut a_i >= A - 2 delta of a pruned row, from the two largest approximate keys of
 /// each lane (`hiLanes`, `loLanes`, 16 each) and, for sqrt-softplus, the lane maxima of the
 /// logits (`topLanes`). (Pointers, not vectors: a vector argument's ABI differs between the
 /// clones.)
-/// delta: 2e-4 absolute for sigmoid, 3e-4 relative to the row's largest score (at most
-/// sqrt(max(x, 0) + ln 2)) plus 1e-14 for sqrt-softplus: more than 3x the measured error of
-/// either approximation (portable or AVX-512), plus the rounding of the bias addition.
 static inline __attribute__((always_inline))
 float moekit_prune_cut(const float *hiLanes, const float *loLanes, const float *topLanes, size_t k, int scoring,
                        float biasMargin) {
@@ -170,14 +200,7 @@ float moekit_prune_cut(const float *hiLanes, const float *loLanes, const float *
     memcpy(&hi, hiLanes, sizeof hi);
     memcpy(&lo, loLanes, sizeof lo);
     memcpy(&top, topLanes, sizeof top);
-    float delta;
-    if (scoring == MOEKIT_SCORING_SIGMOID) {
-        delta = 2e-4f + biasMargin;                         // scores in (0, 1]
-    } else {
-        float largestLogit = __builtin_reduce_max(top);
-        float largestScore = sqrtf((largestLogit > 0.0f ? largestLogit : 0.0f) + 0.6932f) * 1.0001f;
-        delta = 3e-4f * largestScore + 1e-14f + biasMargin * (1.0f + largestScore);
-    }
+    float delta = moekit_prune_delta(top, scoring, biasMargin);
     float bound = moekit_kth_largest32(hi, lo, k);
     return bound - (2.0f * delta + 0x1p-22f * fabsf(bound));
 }
@@ -254,21 +277,8 @@ static int moekit_prune_survivors_avx512(const float *x, const float *bias, size
     for (size_t i = 0; i < n; i += 16) {
         __m512 v = _mm512_loadu_ps(x + i);
         bad |= _mm512_fpclass_ps_mask(v, 0x99);            // QNaN, SNaN, +inf, -inf
-        __m512 e = moekit_exp_neg_abs_avx512(v);
-        __m512 a;
-        if (scoring == MOEKIT_SCORING_SIGMOID) {
-            __m512 y = _mm512_rcp14_ps(_mm512_add_ps(e, _mm512_set1_ps(1.0f)));
-            a = _mm512_mask_mul_ps(y, _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ), e, y);
-        } else {
-            __m512 q = _mm512_fmadd_ps(e, _mm512_set1_ps(-0.023689253f), _mm512_set1_ps(0.100287206f));
-            q = _mm512_fmadd_ps(q, e, _mm512_set1_ps(-0.208669662f));
-            q = _mm512_fmadd_ps(q, e, _mm512_set1_ps(0.324411809f));
-            q = _mm512_fmadd_ps(q, e, _mm512_set1_ps(-0.499187857f));
-            q = _mm512_fmadd_ps(q, e, _mm512_set1_ps(0.999981880f));
-            __m512 sp = _mm512_fmadd_ps(e, q, _mm512_max_ps(v, _mm512_setzero_ps()));
-            a = _mm512_mul_ps(sp, _mm512_rsqrt14_ps(sp));
-            top = _mm512_max_ps(v, top);
-        }
+        __m512 a = moekit_approx_key_avx512(v, scoring);
+        if (scoring != MOEKIT_SCORING_SIGMOID) top = _mm512_max_ps(v, top);
         if (bias) a = _mm512_add_ps(a, _mm512_loadu_ps(bias + i));
         _mm512_storeu_ps(approx + i, a);
         __m512 smaller = _mm512_min_ps(a, hi);
@@ -298,26 +308,14 @@ static int moekit_prune_survivors_avx512(const float *x, const float *bias, size
 }
 #endif
 
-/// Routes one row by pruning. Returns 0 when routed, 1 when the row holds NaN or ±inf
-/// (or a weight is not finite), 2 when the row needs the exact path (too many survivors).
+/// The end of a pruned row: exact scores and keys of the `count` (k ... 16) survivors
+/// `si` / `sx` (indices ascending, zeros after `count`), ranked by (key, lower index first),
+/// and the weights. Returns 0, or 3 when a weight is not finite.
 static inline __attribute__((always_inline))
-int moekit_route_row_pruned(const moekit_route_params *p, const float *x, float biasMargin, float *approx,
-                            int32_t *ix, float *w, int scoring, int fast) {
-    size_t n = p->experts, k = p->k;
+int moekit_rank_survivors(const moekit_route_params *p, const int32_t *si, const float *sx, size_t count,
+                          int32_t *ix, float *w, int scoring) {
+    size_t k = p->k;
     const float *bias = p->bias;
-    int32_t si[32];
-    float sx[32];
-    int found;
-#if MOEKIT_PRUNE_AVX512
-    if (fast) {
-        found = moekit_prune_survivors_avx512(x, bias, n, k, scoring, biasMargin, approx, si, sx);
-    } else
-#endif
-    found = moekit_prune_survivors(x, bias, n, k, scoring, biasMargin, approx, si, sx);
-    if (found < 0) return 1;
-    if (found > 16 || (size_t)found < k) return 2;          // fewer than k cannot happen
-    size_t count = (size_t)found;
-
     // Exact scores and keys of the survivors, 16 lanes at once; padding lanes rank last.
     moekit_f32x16 v, b = 0.0f;
     moekit_i32x16 index;
@@ -385,6 +383,29 @@ int moekit_route_row_pruned(const moekit_route_params *p, const float *x, float 
     int nonfinite = 0;
     for (size_t j = 0; j < k; j++) nonfinite |= moekit_is_nonfinite(w[j]);
     return nonfinite ? 3 : 0;
+}
+
+/// Routes one row by pruning. Returns 0 when routed, 1 when the row holds NaN or ±inf
+/// (or a weight is not finite), 2 when the row needs the exact path (too many survivors).
+static inline __attribute__((always_inline))
+int moekit_route_row_pruned(const moekit_route_params *p, const float *x, float biasMargin, float *approx,
+                            int32_t *ix, float *w, int scoring, int fast) {
+    size_t n = p->experts, k = p->k;
+    const float *bias = p->bias;
+    int32_t si[32];
+    float sx[32];
+    int found;
+#if MOEKIT_PRUNE_AVX512
+    if (fast) {
+        found = moekit_prune_survivors_avx512(x, bias, n, k, scoring, biasMargin, approx, si, sx);
+    } else
+#endif
+    found = moekit_prune_survivors(x, bias, n, k, scoring, biasMargin, approx, si, sx);
+    if (found < 0) return 1;
+    if (found > 16 || (size_t)found < k) return 2;          // fewer than k cannot happen
+    size_t count = (size_t)found;
+
+    return moekit_rank_survivors(p, si, sx, count, ix, w, scoring);
 }
 
 /// One scoring function's row loop (`scoring` is a constant in each instance).
