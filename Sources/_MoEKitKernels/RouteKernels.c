@@ -385,29 +385,6 @@ int moekit_rank_survivors(const moekit_route_params *p, const int32_t *si, const
     return nonfinite ? 3 : 0;
 }
 
-/// Routes one row by pruning. Returns 0 when routed, 1 when the row holds NaN or ±inf
-/// (or a weight is not finite), 2 when the row needs the exact path (too many survivors).
-static inline __attribute__((always_inline))
-int moekit_route_row_pruned(const moekit_route_params *p, const float *x, float biasMargin, float *approx,
-                            int32_t *ix, float *w, int scoring, int fast) {
-    size_t n = p->experts, k = p->k;
-    const float *bias = p->bias;
-    int32_t si[32];
-    float sx[32];
-    int found;
-#if MOEKIT_PRUNE_AVX512
-    if (fast) {
-        found = moekit_prune_survivors_avx512(x, bias, n, k, scoring, biasMargin, approx, si, sx);
-    } else
-#endif
-    found = moekit_prune_survivors(x, bias, n, k, scoring, biasMargin, approx, si, sx);
-    if (found < 0) return 1;
-    if (found > 16 || (size_t)found < k) return 2;          // fewer than k cannot happen
-    size_t count = (size_t)found;
-
-    return moekit_rank_survivors(p, si, sx, count, ix, w, scoring);
-}
-
 /// One scoring function's row loop (`scoring` is a constant in each instance).
 static inline __attribute__((always_inline))
 int moekit_route_scored_rows(const moekit_route_params *p, const float *logits, size_t rows,
@@ -424,28 +401,58 @@ int moekit_route_scored_rows(const moekit_route_params *p, const float *logits, 
 #else
     int fast = 0;
 #endif
-    for (size_t t = 0; t < rows; t++) {
-        int32_t *ix = indices + t * k;
+    // Pruned rows go in batches: first every row's survivors, then every row's ranking.
+    // The rankings (a long chain of dependent steps each) of neighbouring rows are
+    // independent, so the core overlaps them instead of waiting on each in turn.
+    enum { batch = 4 };
+    int32_t si[batch][32];
+    float sx[batch][32];
+    int found[batch];
+    for (size_t t0 = 0; t0 < rows; t0 += batch) {
+        size_t m = rows - t0 < batch ? rows - t0 : batch;
         if (prune) {
-            int status = moekit_route_row_pruned(p, logits + t * n, biasMargin, scores, ix, weights + t * k, scoring, fast);
-            if (status == 0) continue;
-            if (status != 2) {
+            for (size_t r = 0; r < m; r++) {
+                const float *x = logits + (t0 + r) * n;
+#if MOEKIT_PRUNE_AVX512
+                if (fast) {
+                    found[r] = moekit_prune_survivors_avx512(x, p->bias, n, k, scoring, biasMargin, scores, si[r], sx[r]);
+                    continue;
+                }
+#endif
+                found[r] = moekit_prune_survivors(x, p->bias, n, k, scoring, biasMargin, scores, si[r], sx[r]);
+            }
+        }
+        for (size_t r = 0; r < m; r++) {
+            size_t t = t0 + r;
+            int32_t *ix = indices + t * k;
+            if (prune) {
+                if (found[r] < 0) {
+                    *badRow = t;
+                    return MOEKIT_NONFINITE;
+                }
+                // More than 16 survivors (many keys within 2 delta): the exact path below.
+                // Fewer than k cannot happen; the exact path would serve it too.
+                if (found[r] <= 16 && (size_t)found[r] >= k) {
+                    if (moekit_rank_survivors(p, si[r], sx[r], (size_t)found[r], ix, weights + t * k, scoring)) {
+                        *badRow = t;
+                        return MOEKIT_NONFINITE;
+                    }
+                    continue;
+                }
+            }
+            if (moekit_score_row(logits + t * n, p->bias, scores, keyBuffer, n, scoring)) {
                 *badRow = t;
                 return MOEKIT_NONFINITE;
             }
-        }
-        if (moekit_score_row(logits + t * n, p->bias, scores, keyBuffer, n, scoring)) {
-            *badRow = t;
-            return MOEKIT_NONFINITE;
-        }
-        if (limited) {
-            moekit_group_limited_topk_impl(keys, n, p->groups, p->kept, p->groupRule, k, ix, values, groupScratch);
-        } else {
-            moekit_topk_impl(keys, n, k, ix, values, 0, NULL);
-        }
-        if (moekit_chosen_weights(p, scores, ix, weights + t * k)) {
-            *badRow = t;
-            return MOEKIT_NONFINITE;
+            if (limited) {
+                moekit_group_limited_topk_impl(keys, n, p->groups, p->kept, p->groupRule, k, ix, values, groupScratch);
+            } else {
+                moekit_topk_impl(keys, n, k, ix, values, 0, NULL);
+            }
+            if (moekit_chosen_weights(p, scores, ix, weights + t * k)) {
+                *badRow = t;
+                return MOEKIT_NONFINITE;
+            }
         }
     }
     return MOEKIT_OK;
