@@ -229,11 +229,11 @@ static inline __attribute__((always_inline)) moekit_f32x16 moekit_sqrt_softplus1
 
 // MARK: - Approximate scores (16 lanes), for pruning only
 //
-// Cheap bounds-checked approximations that the fused kernels use to find which experts can
-// possibly be chosen; the chosen experts' keys, scores and weights are then always computed
-// with the exact functions above. Error bounds (absolute for sigmoid, relative for
-// sqrt-softplus) hold over every finite float; RouterFusedTests checks them against the
-// exact functions, and the kernels add a margin of more than 2x on top (RouteKernels.c).
+// Cheap approximations with known error that the fused kernels use to find which experts
+// can possibly be chosen; the chosen experts' keys, scores and weights are then always
+// computed with the exact functions above. The errors quoted are the largest measured
+// against float64 over every 15th float bit pattern (2.9e8 values, all magnitudes), within
+// the bounds the comments derive; the kernels allow more than 3x that (RouteKernels.c).
 
 /// e^t for t <= 0 (t clamped to -80), relative error below 6e-5: range reduction by ln 2
 /// and a degree-4 Taylor polynomial on |r| <= ln 2 / 2 (remainder r^5/120 · e^|r|).
@@ -258,7 +258,8 @@ static inline __attribute__((always_inline)) moekit_f32x16 moekit_reciprocal12_a
     return y;
 }
 
-/// sigmoid(v) within 5e-5 absolute (e^-|v| within 6e-5 relative, 1/(1+e) within 1.3e-5).
+/// sigmoid(v) within 5e-5 absolute (e^-|v| within 6e-5 relative, 1/(1+e) within 1.3e-5);
+/// measured: 1.5e-5.
 static inline __attribute__((always_inline)) moekit_f32x16 moekit_sigmoid_approx16(moekit_f32x16 v) {
     moekit_f32x16 e = moekit_exp_approx16(-__builtin_elementwise_abs(v));
     moekit_f32x16 y = moekit_reciprocal12_approx16(1.0f + e);
@@ -268,7 +269,7 @@ static inline __attribute__((always_inline)) moekit_f32x16 moekit_sigmoid_approx
 /// sqrt(softplus(v)) within 1e-4 relative: log1p(e) = e · q(e) with q a degree-5 fit of
 /// log1p(e)/e on [0, 1] (relative error 1.9e-5), and sqrt(s) = s · rsqrt(s) with the
 /// bit-pattern start (error 3.4e-2) and two Newton steps (1.8e-3, then 5e-6). Below
-/// v = -80 (e^-|v| clamped) the error is absolute, under e^-40.
+/// v = -80 (e^-|v| clamped) the error is absolute, under e^-40. Measured: 3.0e-5 relative.
 static inline __attribute__((always_inline)) moekit_f32x16 moekit_sqrt_softplus_approx16(moekit_f32x16 v) {
     moekit_f32x16 e = moekit_exp_approx16(-__builtin_elementwise_abs(v));
     moekit_f32x16 q = e * -0.023689253f + 0.100287206f;

@@ -3,7 +3,9 @@
 // See MoEKitKernels.h. `moekit_route_scored` routes whole rows of a scored router
 // (sigmoid or sqrt-softplus, optional correction bias, optional group limit, chosen-score
 // weights) in one call: scores, keys and the non-finite check in one 16-lane pass, the
-// exact selection of Selection.h on the keys still in L1, then the weights. Each lane runs
+// exact selection of Selection.h on the keys still in L1, then the weights; or, without a
+// group limit, the pruned rows below (approximate keys for every expert, exact keys only
+// for the few that can be chosen). Each lane runs
 // the scalar functions' operations in the same order (KernelMath.h), so the results are
 // bit-identical to scoring with moekit_sigmoid / moekit_sqrt_softplus and selecting with
 // moekit_topk / moekit_group_limited_topk.
@@ -23,12 +25,14 @@
 #define MOEKIT_PRUNE_AVX512 1
 #include <immintrin.h>
 
-/// e^-|v| for every lane: 2^u with u = -|v| log2(e) clamped at -100, u = n + f with
+/// e^-|v| for every lane: 2^u with u = -|v| log2(e) (clamped at -100 if asked), u = n + f with
 /// |f| <= 1/2, 2^f by a degree-4 polynomial (relative error 7.2e-6), then vscalefps.
 __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,fma"), always_inline))
-static inline __m512 moekit_exp_neg_abs_avx512(__m512 v) {
+static inline __m512 moekit_exp_neg_abs_avx512(__m512 v, int clamp) {
     __m512 u = _mm512_mul_ps(_mm512_abs_ps(v), _mm512_set1_ps(-1.44269504088896341f));
-    u = _mm512_max_ps(u, _mm512_set1_ps(-100.0f));
+    // Unclamped, a huge |v| gives f = 0 and 2^n = 0 (vscalefps underflows to 0, no NaN):
+    // enough for sigmoid. sqrt-softplus needs e > 0 (its rsqrt), hence the clamp there.
+    if (clamp) u = _mm512_max_ps(u, _mm512_set1_ps(-100.0f));
     __m512 n = _mm512_roundscale_ps(u, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m512 f = _mm512_sub_ps(u, n);
     __m512 p = _mm512_fmadd_ps(f, _mm512_set1_ps(0.009670763f), _mm512_set1_ps(0.0558755063f));
@@ -42,7 +46,7 @@ static inline __m512 moekit_exp_neg_abs_avx512(__m512 v) {
 /// within 8e-5 relative (see moekit_prune_survivors_avx512).
 __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,fma"), always_inline))
 static inline __m512 moekit_approx_key_avx512(__m512 v, int scoring) {
-    __m512 e = moekit_exp_neg_abs_avx512(v);
+    __m512 e = moekit_exp_neg_abs_avx512(v, scoring != MOEKIT_SCORING_SIGMOID);
     __m512 a;
     if (scoring == MOEKIT_SCORING_SIGMOID) {
         __m512 y = _mm512_rcp14_ps(_mm512_add_ps(e, _mm512_set1_ps(1.0f)));
@@ -148,9 +152,9 @@ int moekit_chosen_weights(const moekit_route_params *p, const float *scores, con
 //
 // For E a multiple of 16 (at least 32), k <= 16 and no group limit, a row is routed in two
 // passes. Pass 1 computes an approximate key a_i = approx(x_i) + b_i for every expert
-// (KernelMath.h: sigmoid within 1.5e-5 absolute, sqrt-softplus within 3e-5 relative, both
-// measured over every finite float; `delta` below is more than 3x those plus the rounding
-// of the bias addition), so |a_i - key_i| <= delta for every i, and keeps the two largest
+// (KernelMath.h, portable: sigmoid within 1.5e-5 absolute, sqrt-softplus within 3e-5
+// relative; AVX-512: 4.2e-5 and 7.0e-5; `delta` below is more than 4x those plus the
+// rounding of the bias addition), so |a_i - key_i| <= delta for every i, and keeps the two largest
 // a_i of each lane. The k-th largest of those 32 (distinct experts), A, is at most the k-th
 // largest approximate key, which is at most K + delta with K the exact k-th largest key.
 // An expert in the exact top k has key_i >= K, so a_i >= K - delta >= A - 2 delta: every
@@ -179,7 +183,7 @@ static int moekit_prune_setup(const moekit_route_params *p, float *biasMargin) {
 
 /// delta of a pruned row: 2e-4 absolute for sigmoid, 3e-4 relative to the row's largest
 /// score (at most sqrt(max(x, 0) + ln 2), x the largest logit, from the lane maxima `top`)
-/// plus 1e-14 for sqrt-softplus: more than 3x the measured error of either approximation
+/// plus 1e-14 for sqrt-softplus: more than 4x the measured error of either approximation
 /// (portable or AVX-512), plus the rounding of the bias addition (`biasMargin`).
 static inline __attribute__((always_inline))
 float moekit_prune_delta(moekit_f32x16 top, int scoring, float biasMargin) {
@@ -207,7 +211,7 @@ float moekit_prune_cut(const float *hiLanes, const float *loLanes, const float *
 
 /// Survivors of a pruned row (pass 1 and 2), portable: writes the survivors' indices and
 /// logits in ascending index order into si[0 ..< 16] and sx[0 ..< 16] (zeros after the
-/// last) and returns their count; -1 when the row holds NaN or ±inf, 17 when more than 16
+/// last), with a bias their biases into sx[16 ..< 32], and returns their count; -1 when the row holds NaN or ±inf, 17 when more than 16
 /// survive.
 static inline __attribute__((always_inline))
 int moekit_prune_survivors(const float *x, const float *bias, size_t n, size_t k, int scoring, float biasMargin,
@@ -260,6 +264,9 @@ int moekit_prune_survivors(const float *x, const float *bias, size_t n, size_t k
             count++;
         }
     }
+    if (bias) {
+        for (size_t j = 0; j < 16; j++) sx[16 + j] = bias[si[j]];
+    }
     return count;
 }
 
@@ -268,10 +275,11 @@ int moekit_prune_survivors(const float *x, const float *bias, size_t n, size_t k
 /// 2^f by a degree-4 fit on [-1/2, 1/2] (relative error 7.2e-6) scaled with vscalefps,
 /// 1/(1 + e) and 1/sqrt by vrcp14ps / vrsqrt14ps (relative error at most 2^-14): sigmoid
 /// within 6.3e-5 absolute, sqrt-softplus within 8e-5 relative (e^-|x| clamped at 2^-100,
-/// below which the error is absolute, under 1e-15); survivors gathered with vpcompressd.
-__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,fma"), noinline))
-static int moekit_prune_survivors_avx512(const float *x, const float *bias, size_t n, size_t k, int scoring,
-                                         float biasMargin, float *approx, int32_t *si, float *sx) {
+/// below which the error is absolute, under 1e-15); measured as in KernelMath.h: 4.2e-5,
+/// 7.0e-5 and 8.9e-16. Survivors gathered with vpcompressd.
+__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,fma"), always_inline))
+static inline int moekit_prune_survivors_avx512_body(const float *x, const float *bias, size_t n, size_t k, int scoring,
+                                                     float biasMargin, float *approx, int32_t *si, float *sx) {
     __m512 hi = _mm512_set1_ps(-INFINITY), lo = hi, top = hi;
     __mmask16 bad = 0;
     for (size_t i = 0; i < n; i += 16) {
@@ -302,14 +310,29 @@ static int moekit_prune_survivors_avx512(const float *x, const float *bias, size
         count += hits;
         index = _mm512_add_epi32(index, _mm512_set1_epi32(16));
     }
-    // The survivors' logits in one gather (indices after `count` are 0: in range).
-    _mm512_storeu_ps(sx, _mm512_i32gather_ps(_mm512_loadu_si512(si), x, 4));
+    // The survivors' logits and biases in one gather each (indices after `count` are 0).
+    __m512i survivors = _mm512_loadu_si512(si);
+    _mm512_storeu_ps(sx, _mm512_i32gather_ps(survivors, x, 4));
+    if (bias) _mm512_storeu_ps(sx + 16, _mm512_i32gather_ps(survivors, bias, 4));
     return count;
+}
+
+/// One instance per scoring function, with and without a bias (constants in the loop).
+__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,fma"), noinline))
+static int moekit_prune_survivors_avx512(const float *x, const float *bias, size_t n, size_t k, int scoring,
+                                         float biasMargin, float *approx, int32_t *si, float *sx) {
+    if (scoring == MOEKIT_SCORING_SIGMOID) {
+        return bias ? moekit_prune_survivors_avx512_body(x, bias, n, k, MOEKIT_SCORING_SIGMOID, biasMargin, approx, si, sx)
+                    : moekit_prune_survivors_avx512_body(x, NULL, n, k, MOEKIT_SCORING_SIGMOID, biasMargin, approx, si, sx);
+    }
+    return bias ? moekit_prune_survivors_avx512_body(x, bias, n, k, MOEKIT_SCORING_SQRT_SOFTPLUS, biasMargin, approx, si, sx)
+                : moekit_prune_survivors_avx512_body(x, NULL, n, k, MOEKIT_SCORING_SQRT_SOFTPLUS, biasMargin, approx, si, sx);
 }
 #endif
 
 /// The end of a pruned row: exact scores and keys of the `count` (k ... 16) survivors
-/// `si` / `sx` (indices ascending, zeros after `count`), ranked by (key, lower index first),
+/// `si` / `sx` (indices ascending, zeros after `count`; biases in sx[16 ..< 32]), ranked by
+/// (key, lower index first),
 /// and the weights. Returns 0, or 3 when a weight is not finite.
 static inline __attribute__((always_inline))
 int moekit_rank_survivors(const moekit_route_params *p, const int32_t *si, const float *sx, size_t count,
@@ -321,9 +344,7 @@ int moekit_rank_survivors(const moekit_route_params *p, const int32_t *si, const
     moekit_i32x16 index;
     memcpy(&v, sx, sizeof v);
     memcpy(&index, si, sizeof index);
-    if (bias) {
-        for (size_t j = 0; j < 16; j++) b[j] = bias[si[j]];  // zeros after `count`: in range
-    }
+    if (bias) memcpy(&b, sx + 16, sizeof b);
     moekit_i32x16 lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
     index = lane < (int32_t)count ? index : INT32_MAX;
     moekit_f32x16 score = scoring == MOEKIT_SCORING_SIGMOID ? moekit_sigmoid16(v) : moekit_sqrt_softplus16(v);
