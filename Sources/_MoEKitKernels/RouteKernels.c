@@ -171,11 +171,19 @@ static int moekit_prune_setup(const moekit_route_params *p, float *biasMargin) {
     if (n % 16 != 0 || n < 32 || p->k > 16 || (p->groups > 0 && p->kept < p->groups)) return 0;
     float largest = 0.0f;
     if (p->bias) {
-        for (size_t i = 0; i < n; i++) {
-            float b = fabsf(p->bias[i]);
-            if (!(b <= 1e30f)) return 0;       // NaN or huge bias: the exact path
-            largest = b > largest ? b : largest;
+        // 16 lanes (a scalar running maximum is a 4-cycle chain per expert: 0.5 µs at
+        // E = 384, as much as routing a row). n is a multiple of 16 here.
+        moekit_f32x16 top = 0.0f;
+        moekit_i32x16 unusable = 0;             // NaN or huge bias: the exact path
+        for (size_t i = 0; i < n; i += 16) {
+            moekit_f32x16 b;
+            memcpy(&b, p->bias + i, sizeof b);
+            b = __builtin_elementwise_abs(b);
+            unusable |= ~(moekit_i32x16)(b <= 1e30f);
+            top = b > top ? b : top;
         }
+        if (__builtin_reduce_or(unusable)) return 0;
+        largest = __builtin_reduce_max(top);
     }
     *biasMargin = 0x1p-22f * (1.0f + largest);
     return 1;
