@@ -428,7 +428,8 @@ int moekit_route_scored_rows(const moekit_route_params *p, const float *logits, 
 #if MOEKIT_PRUNE_AVX512
     int fast = prune && moekit_prune_avx512_available();
 #else
-    int fast = 0;
+    int fast = 0;                           // only the portable pass here
+    (void)fast;
 #endif
     // Pruned rows go in batches: first every row's survivors, then every row's ranking.
     // The rankings (a long chain of dependent steps each) of neighbouring rows are
