@@ -3,7 +3,9 @@
 // See MoEKitKernels.h. `moekit_route_scored` routes whole rows of a scored router
 // (sigmoid or sqrt-softplus, optional correction bias, optional group limit, chosen-score
 // weights) in one call: scores, keys and the non-finite check in one 16-lane pass, the
-// exact selection of Selection.h on the keys still in L1, then the weights. Each lane runs
+// exact selection of Selection.h on the keys still in L1, then the weights; or, without a
+// group limit, the pruned rows below (approximate keys for every expert, exact keys only
+// for the few that can be chosen). Each lane runs
 // the scalar functions' operations in the same order (KernelMath.h), so the results are
 // bit-identical to scoring with moekit_sigmoid / moekit_sqrt_softplus and selecting with
 // moekit_topk / moekit_group_limited_topk.
@@ -15,6 +17,61 @@
 #include "MoEKitKernels.h"
 #include "KernelMath.h"
 #include "Selection.h"
+
+// The pruned rows' first pass has an AVX-512 version with rcp14/rsqrt14/scalef, chosen at
+// run time (moekit_route_scored checks the CPU once per call). Not under sanitizers (no
+// dispatch there) and not off x86-64.
+#if defined(__x86_64__) && defined(__clang__) && !defined(MOEKIT_SANITIZED)
+#define MOEKIT_PRUNE_AVX512 1
+#include <immintrin.h>
+
+/// e^-|v| for every lane: 2^u with u = -|v| log2(e) (clamped at -100 if asked), u = n + f with
+/// |f| <= 1/2, 2^f by a degree-4 polynomial (relative error 7.2e-6), then vscalefps.
+__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,fma"), always_inline))
+static inline __m512 moekit_exp_neg_abs_avx512(__m512 v, int clamp) {
+    __m512 u = _mm512_mul_ps(_mm512_abs_ps(v), _mm512_set1_ps(-1.44269504088896341f));
+    // Unclamped, a huge |v| gives f = 0 and 2^n = 0 (vscalefps underflows to 0, no NaN):
+    // enough for sigmoid. sqrt-softplus needs e > 0 (its rsqrt), hence the clamp there.
+    if (clamp) u = _mm512_max_ps(u, _mm512_set1_ps(-100.0f));
+    __m512 n = _mm512_roundscale_ps(u, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 f = _mm512_sub_ps(u, n);
+    __m512 p = _mm512_fmadd_ps(f, _mm512_set1_ps(0.009670763f), _mm512_set1_ps(0.0558755063f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(0.240222111f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(0.693127275f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
+    return _mm512_scalef_ps(p, n);
+}
+
+/// The approximate score of 16 logits: sigmoid within 6.3e-5 absolute, sqrt-softplus
+/// within 8e-5 relative (see moekit_prune_survivors_avx512).
+__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,fma"), always_inline))
+static inline __m512 moekit_approx_key_avx512(__m512 v, int scoring) {
+    __m512 e = moekit_exp_neg_abs_avx512(v, scoring != MOEKIT_SCORING_SIGMOID);
+    __m512 a;
+    if (scoring == MOEKIT_SCORING_SIGMOID) {
+        __m512 y = _mm512_rcp14_ps(_mm512_add_ps(e, _mm512_set1_ps(1.0f)));
+        a = _mm512_mask_mul_ps(y, _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ), e, y);
+    } else {
+        __m512 q = _mm512_fmadd_ps(e, _mm512_set1_ps(-0.023689253f), _mm512_set1_ps(0.100287206f));
+        q = _mm512_fmadd_ps(q, e, _mm512_set1_ps(-0.208669662f));
+        q = _mm512_fmadd_ps(q, e, _mm512_set1_ps(0.324411809f));
+        q = _mm512_fmadd_ps(q, e, _mm512_set1_ps(-0.499187857f));
+        q = _mm512_fmadd_ps(q, e, _mm512_set1_ps(0.999981880f));
+        __m512 sp = _mm512_fmadd_ps(e, q, _mm512_max_ps(v, _mm512_setzero_ps()));
+        a = _mm512_mul_ps(sp, _mm512_rsqrt14_ps(sp));
+    }
+    return a;
+}
+
+/// Whether this CPU (and OS) runs the AVX-512 pass.
+static int moekit_prune_avx512_available(void) {
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")
+        && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw")
+        && __builtin_cpu_supports("fma");
+}
+#else
+#define MOEKIT_PRUNE_AVX512 0
+#endif
 
 /// Whether the parameters describe a router these kernels serve; O(1).
 static int moekit_route_params_valid(const moekit_route_params *p, int scoredOnly) {
@@ -91,6 +148,272 @@ int moekit_chosen_weights(const moekit_route_params *p, const float *scores, con
     return bad;
 }
 
+// MARK: - Pruned rows: approximate keys for all, exact keys for the few that can be chosen
+//
+// For E a multiple of 16 (at least 32), k <= 16 and no group limit, a row is routed in two
+// passes. Pass 1 computes an approximate key a_i = approx(x_i) + b_i for every expert
+// (KernelMath.h, portable: sigmoid within 1.5e-5 absolute, sqrt-softplus within 3e-5
+// relative; AVX-512: 4.2e-5 and 7.0e-5; `delta` below is more than 4x those plus the
+// rounding of the bias addition), so |a_i - key_i| <= delta for every i, and keeps the two largest
+// a_i of each lane. The k-th largest of those 32 (distinct experts), A, is at most the k-th
+// largest approximate key, which is at most K + delta with K the exact k-th largest key.
+// An expert in the exact top k has key_i >= K, so a_i >= K - delta >= A - 2 delta: every
+// expert that can be chosen survives the cut a_i >= A - 2 delta. Only the survivors
+// (typically k + 1 to k + 3) are scored exactly, with the same functions as the other
+// paths, and ranked by (exact key, lower index first): the result is bit-identical to
+// scoring and selecting the whole row. A row with more than 16 survivors (many keys
+// within 2 delta of each other) takes the exact path.
+
+/// Whether `p` can take the pruned path; stores the bias term of delta (2^-22 (1 + max|b|)
+/// covers the rounding of s + b in both the approximate and the exact key).
+static int moekit_prune_setup(const moekit_route_params *p, float *biasMargin) {
+    size_t n = p->experts;
+    if (n % 16 != 0 || n < 32 || p->k > 16 || (p->groups > 0 && p->kept < p->groups)) return 0;
+    float largest = 0.0f;
+    if (p->bias) {
+        // 16 lanes (a scalar running maximum is a 4-cycle chain per expert: 0.5 µs at
+        // E = 384, as much as routing a row). n is a multiple of 16 here.
+        moekit_f32x16 top = 0.0f;
+        moekit_i32x16 unusable = 0;             // NaN or huge bias: the exact path
+        for (size_t i = 0; i < n; i += 16) {
+            moekit_f32x16 b;
+            memcpy(&b, p->bias + i, sizeof b);
+            b = __builtin_elementwise_abs(b);
+            unusable |= ~(moekit_i32x16)(b <= 1e30f);
+            top = b > top ? b : top;
+        }
+        if (__builtin_reduce_or(unusable)) return 0;
+        largest = __builtin_reduce_max(top);
+    }
+    *biasMargin = 0x1p-22f * (1.0f + largest);
+    return 1;
+}
+
+/// delta of a pruned row: 2e-4 absolute for sigmoid, 3e-4 relative to the row's largest
+/// score (at most sqrt(max(x, 0) + ln 2), x the largest logit, from the lane maxima `top`)
+/// plus 1e-14 for sqrt-softplus: more than 4x the measured error of either approximation
+/// (portable or AVX-512), plus the rounding of the bias addition (`biasMargin`).
+static inline __attribute__((always_inline))
+float moekit_prune_delta(moekit_f32x16 top, int scoring, float biasMargin) {
+    if (scoring == MOEKIT_SCORING_SIGMOID) return 2e-4f + biasMargin;      // scores in (0, 1]
+    float largestLogit = __builtin_reduce_max(top);
+    float largestScore = sqrtf((largestLogit > 0.0f ? largestLogit : 0.0f) + 0.6932f) * 1.0001f;
+    return 3e-4f * largestScore + 1e-14f + biasMargin * (1.0f + largestScore);
+}
+
+/// The cut a_i >= A - 2 delta of a pruned row, from the two largest approximate keys of
+/// each lane (`hiLanes`, `loLanes`, 16 each) and, for sqrt-softplus, the lane maxima of the
+/// logits (`topLanes`). (Pointers, not vectors: a vector argument's ABI differs between the
+/// clones.)
+static inline __attribute__((always_inline))
+float moekit_prune_cut(const float *hiLanes, const float *loLanes, const float *topLanes, size_t k, int scoring,
+                       float biasMargin) {
+    moekit_f32x16 hi, lo, top;
+    memcpy(&hi, hiLanes, sizeof hi);
+    memcpy(&lo, loLanes, sizeof lo);
+    memcpy(&top, topLanes, sizeof top);
+    float delta = moekit_prune_delta(top, scoring, biasMargin);
+    float bound = moekit_kth_largest32(hi, lo, k);
+    return bound - (2.0f * delta + 0x1p-22f * fabsf(bound));
+}
+
+/// Survivors of a pruned row (pass 1 and 2), portable: writes the survivors' indices and
+/// logits in ascending index order into si[0 ..< 16] and sx[0 ..< 16] (zeros after the
+/// last), with a bias their biases into sx[16 ..< 32], and returns their count; -1 when the row holds NaN or ±inf, 17 when more than 16
+/// survive.
+static inline __attribute__((always_inline))
+int moekit_prune_survivors(const float *x, const float *bias, size_t n, size_t k, int scoring, float biasMargin,
+                           float *approx, int32_t *si, float *sx) {
+    moekit_f32x16 hi = -INFINITY, lo = -INFINITY, top = -INFINITY;
+    moekit_f32x16 bad = 0.0f;                   // x * 0 is 0 for finite x, NaN otherwise
+    for (size_t i = 0; i < n; i += 16) {
+        moekit_f32x16 v;
+        memcpy(&v, x + i, sizeof v);
+        bad = bad + v * 0.0f;
+        moekit_f32x16 a;
+        if (scoring == MOEKIT_SCORING_SIGMOID) {
+            a = moekit_sigmoid_approx16(v);
+        } else {
+            a = moekit_sqrt_softplus_approx16(v);
+            top = v > top ? v : top;
+        }
+        if (bias) {
+            moekit_f32x16 b;
+            memcpy(&b, bias + i, sizeof b);
+            a = a + b;
+        }
+        memcpy(approx + i, &a, sizeof a);
+        moekit_f32x16 smaller = a < hi ? a : hi;
+        hi = a > hi ? a : hi;
+        lo = smaller > lo ? smaller : lo;
+    }
+    if (__builtin_reduce_or((moekit_i32x16)(bad != bad))) return -1;
+    float lanes[48];
+    memcpy(lanes, &hi, sizeof hi);
+    memcpy(lanes + 16, &lo, sizeof lo);
+    memcpy(lanes + 32, &top, sizeof top);
+    float cut = moekit_prune_cut(lanes, lanes + 16, lanes + 32, k, scoring, biasMargin);
+    for (size_t j = 0; j < 16; j++) { si[j] = 0; sx[j] = 0.0f; }
+    int count = 0;
+    for (size_t i = 0; i < n; i += 64) {
+        uint64_t word = 0;
+        size_t chunks = (n - i) / 16 < 4 ? (n - i) / 16 : 4;
+        for (size_t q = 0; q < chunks; q++) {
+            moekit_f32x16 a;
+            memcpy(&a, approx + i + 16 * q, sizeof a);
+            word |= (uint64_t)moekit_bits(__builtin_convertvector(a >= cut, moekit_b16)) << (16 * q);
+        }
+        if (count + __builtin_popcountll(word) > 16) return 17;
+        while (word) {
+            size_t j = i + (size_t)__builtin_ctzll(word);
+            word &= word - 1;
+            si[count] = (int32_t)j;
+            sx[count] = x[j];
+            count++;
+        }
+    }
+    if (bias) {
+        for (size_t j = 0; j < 16; j++) sx[16 + j] = bias[si[j]];
+    }
+    return count;
+}
+
+#if MOEKIT_PRUNE_AVX512
+/// moekit_prune_survivors with AVX-512 instructions (chosen at run time; si and sx hold 32):
+/// 2^f by a degree-4 fit on [-1/2, 1/2] (relative error 7.2e-6) scaled with vscalefps,
+/// 1/(1 + e) and 1/sqrt by vrcp14ps / vrsqrt14ps (relative error at most 2^-14): sigmoid
+/// within 6.3e-5 absolute, sqrt-softplus within 8e-5 relative (e^-|x| clamped at 2^-100,
+/// below which the error is absolute, under 1e-15); measured as in KernelMath.h: 4.2e-5,
+/// 7.0e-5 and 8.9e-16. Survivors gathered with vpcompressd.
+__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,fma"), always_inline))
+static inline int moekit_prune_survivors_avx512_body(const float *x, const float *bias, size_t n, size_t k, int scoring,
+                                                     float biasMargin, float *approx, int32_t *si, float *sx) {
+    __m512 hi = _mm512_set1_ps(-INFINITY), lo = hi, top = hi;
+    __mmask16 bad = 0;
+    for (size_t i = 0; i < n; i += 16) {
+        __m512 v = _mm512_loadu_ps(x + i);
+        bad |= _mm512_fpclass_ps_mask(v, 0x99);            // QNaN, SNaN, +inf, -inf
+        __m512 a = moekit_approx_key_avx512(v, scoring);
+        if (scoring != MOEKIT_SCORING_SIGMOID) top = _mm512_max_ps(v, top);
+        if (bias) a = _mm512_add_ps(a, _mm512_loadu_ps(bias + i));
+        _mm512_storeu_ps(approx + i, a);
+        __m512 smaller = _mm512_min_ps(a, hi);
+        hi = _mm512_max_ps(a, hi);
+        lo = _mm512_max_ps(smaller, lo);
+    }
+    if (bad) return -1;
+    float lanes[48];
+    _mm512_storeu_ps(lanes, hi);
+    _mm512_storeu_ps(lanes + 16, lo);
+    _mm512_storeu_ps(lanes + 32, top);
+    float cut = moekit_prune_cut(lanes, lanes + 16, lanes + 32, k, scoring, biasMargin);
+    __m512 cutv = _mm512_set1_ps(cut);
+    __m512i index = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    int count = 0;
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 m = _mm512_cmp_ps_mask(_mm512_loadu_ps(approx + i), cutv, _CMP_GE_OQ);
+        int hits = __builtin_popcount((unsigned)m);
+        if (count + hits > 16) return 17;
+        _mm512_storeu_si512(si + count, _mm512_maskz_compress_epi32(m, index));
+        count += hits;
+        index = _mm512_add_epi32(index, _mm512_set1_epi32(16));
+    }
+    // The survivors' logits and biases in one gather each (indices after `count` are 0).
+    __m512i survivors = _mm512_loadu_si512(si);
+    _mm512_storeu_ps(sx, _mm512_i32gather_ps(survivors, x, 4));
+    if (bias) _mm512_storeu_ps(sx + 16, _mm512_i32gather_ps(survivors, bias, 4));
+    return count;
+}
+
+/// One instance per scoring function, with and without a bias (constants in the loop).
+__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,fma"), noinline))
+static int moekit_prune_survivors_avx512(const float *x, const float *bias, size_t n, size_t k, int scoring,
+                                         float biasMargin, float *approx, int32_t *si, float *sx) {
+    if (scoring == MOEKIT_SCORING_SIGMOID) {
+        return bias ? moekit_prune_survivors_avx512_body(x, bias, n, k, MOEKIT_SCORING_SIGMOID, biasMargin, approx, si, sx)
+                    : moekit_prune_survivors_avx512_body(x, NULL, n, k, MOEKIT_SCORING_SIGMOID, biasMargin, approx, si, sx);
+    }
+    return bias ? moekit_prune_survivors_avx512_body(x, bias, n, k, MOEKIT_SCORING_SQRT_SOFTPLUS, biasMargin, approx, si, sx)
+                : moekit_prune_survivors_avx512_body(x, NULL, n, k, MOEKIT_SCORING_SQRT_SOFTPLUS, biasMargin, approx, si, sx);
+}
+#endif
+
+/// The end of a pruned row: exact scores and keys of the `count` (k ... 16) survivors
+/// `si` / `sx` (indices ascending, zeros after `count`; biases in sx[16 ..< 32]), ranked by
+/// (key, lower index first),
+/// and the weights. Returns 0, or 3 when a weight is not finite.
+static inline __attribute__((always_inline))
+int moekit_rank_survivors(const moekit_route_params *p, const int32_t *si, const float *sx, size_t count,
+                          int32_t *ix, float *w, int scoring) {
+    size_t k = p->k;
+    const float *bias = p->bias;
+    // Exact scores and keys of the survivors, 16 lanes at once; padding lanes rank last.
+    moekit_f32x16 v, b = 0.0f;
+    moekit_i32x16 index;
+    memcpy(&v, sx, sizeof v);
+    memcpy(&index, si, sizeof index);
+    if (bias) memcpy(&b, sx + 16, sizeof b);
+    moekit_i32x16 lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    index = lane < (int32_t)count ? index : INT32_MAX;
+    moekit_f32x16 score = scoring == MOEKIT_SCORING_SIGMOID ? moekit_sigmoid16(v) : moekit_sqrt_softplus16(v);
+    moekit_f32x16 value = bias ? score + b : score;
+    value = moekit_select(lane < (int32_t)count, value, moekit_splat(-INFINITY));
+
+    // Rank: keys above plus equal keys at a lower index (the 15 rotations of the lanes).
+    moekit_i32x16 rank = 0;
+#define MOEKIT_RANK(...) do { \
+        moekit_f32x16 o = __builtin_shufflevector(value, value, __VA_ARGS__); \
+        moekit_i32x16 oi = __builtin_shufflevector(index, index, __VA_ARGS__); \
+        rank -= (moekit_i32x16)(o > value) | ((moekit_i32x16)(o == value) & (moekit_i32x16)(oi < index)); \
+    } while (0)
+    MOEKIT_RANK(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0);
+    MOEKIT_RANK(2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1);
+    MOEKIT_RANK(3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2);
+    MOEKIT_RANK(4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3);
+    MOEKIT_RANK(5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4);
+    MOEKIT_RANK(6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5);
+    MOEKIT_RANK(7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6);
+    MOEKIT_RANK(8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
+    MOEKIT_RANK(9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8);
+    MOEKIT_RANK(10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9);
+    MOEKIT_RANK(11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
+    MOEKIT_RANK(12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11);
+    MOEKIT_RANK(13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12);
+    MOEKIT_RANK(14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13);
+    MOEKIT_RANK(15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14);
+#undef MOEKIT_RANK
+    int32_t ranks[16], indexOf[16];
+    float scoreOf[16], slotScore[17];
+    int32_t slotIndex[17];
+    memcpy(ranks, &rank, sizeof ranks);
+    memcpy(indexOf, &index, sizeof indexOf);
+    memcpy(scoreOf, &score, sizeof scoreOf);
+    // All 16 lanes, a fixed trip count (no mispredicted exit): padding lanes rank at
+    // `count` or later, at least k, so they land in the spare slot k.
+    for (size_t j = 0; j < 16; j++) {
+        size_t slot = moekit_min_slot((unsigned)ranks[j], k);
+        slotScore[slot] = scoreOf[j];
+        slotIndex[slot] = indexOf[j];
+    }
+    // Weights as moekit_chosen_weights computes them (same operations, same order).
+    float sum = 0.0f;
+    for (size_t j = 0; j < k; j++) {
+        ix[j] = slotIndex[j];
+        w[j] = slotScore[j];
+        sum += slotScore[j];
+    }
+    if (p->normalize) {
+        float denominator = sum + p->epsilon;
+        for (size_t j = 0; j < k; j++) w[j] = w[j] / denominator;
+    }
+    if (p->scale != 1.0f) {
+        for (size_t j = 0; j < k; j++) w[j] = w[j] * p->scale;
+    }
+    int nonfinite = 0;
+    for (size_t j = 0; j < k; j++) nonfinite |= moekit_is_nonfinite(w[j]);
+    return nonfinite ? 3 : 0;
+}
+
 /// One scoring function's row loop (`scoring` is a constant in each instance).
 static inline __attribute__((always_inline))
 int moekit_route_scored_rows(const moekit_route_params *p, const float *logits, size_t rows,
@@ -100,20 +423,66 @@ int moekit_route_scored_rows(const moekit_route_params *p, const float *logits, 
     float *groupScratch = values + k;
     const float *keys = p->bias ? keyBuffer : scores;
     int limited = p->groups > 0 && p->kept < p->groups;
-    for (size_t t = 0; t < rows; t++) {
-        int32_t *ix = indices + t * k;
-        if (moekit_score_row(logits + t * n, p->bias, scores, keyBuffer, n, scoring)) {
-            *badRow = t;
-            return MOEKIT_NONFINITE;
+    float biasMargin = 0.0f;
+    int prune = moekit_prune_setup(p, &biasMargin);
+#if MOEKIT_PRUNE_AVX512
+    int fast = prune && moekit_prune_avx512_available();
+#else
+    int fast = 0;                           // only the portable pass here
+    (void)fast;
+#endif
+    // Pruned rows go in batches: first every row's survivors, then every row's ranking.
+    // The rankings (a long chain of dependent steps each) of neighbouring rows are
+    // independent, so the core overlaps them instead of waiting on each in turn.
+    enum { batch = 4 };
+    int32_t si[batch][32];
+    float sx[batch][32];
+    int found[batch];
+    for (size_t t0 = 0; t0 < rows; t0 += batch) {
+        size_t m = rows - t0 < batch ? rows - t0 : batch;
+        if (prune) {
+            for (size_t r = 0; r < m; r++) {
+                const float *x = logits + (t0 + r) * n;
+#if MOEKIT_PRUNE_AVX512
+                if (fast) {
+                    found[r] = moekit_prune_survivors_avx512(x, p->bias, n, k, scoring, biasMargin, scores, si[r], sx[r]);
+                    continue;
+                }
+#endif
+                found[r] = moekit_prune_survivors(x, p->bias, n, k, scoring, biasMargin, scores, si[r], sx[r]);
+            }
         }
-        if (limited) {
-            moekit_group_limited_topk_impl(keys, n, p->groups, p->kept, p->groupRule, k, ix, values, groupScratch);
-        } else {
-            moekit_topk_impl(keys, n, k, ix, values, 0, NULL);
-        }
-        if (moekit_chosen_weights(p, scores, ix, weights + t * k)) {
-            *badRow = t;
-            return MOEKIT_NONFINITE;
+        for (size_t r = 0; r < m; r++) {
+            size_t t = t0 + r;
+            int32_t *ix = indices + t * k;
+            if (prune) {
+                if (found[r] < 0) {
+                    *badRow = t;
+                    return MOEKIT_NONFINITE;
+                }
+                // More than 16 survivors (many keys within 2 delta): the exact path below.
+                // Fewer than k cannot happen; the exact path would serve it too.
+                if (found[r] <= 16 && (size_t)found[r] >= k) {
+                    if (moekit_rank_survivors(p, si[r], sx[r], (size_t)found[r], ix, weights + t * k, scoring)) {
+                        *badRow = t;
+                        return MOEKIT_NONFINITE;
+                    }
+                    continue;
+                }
+            }
+            if (moekit_score_row(logits + t * n, p->bias, scores, keyBuffer, n, scoring)) {
+                *badRow = t;
+                return MOEKIT_NONFINITE;
+            }
+            if (limited) {
+                moekit_group_limited_topk_impl(keys, n, p->groups, p->kept, p->groupRule, k, ix, values, groupScratch);
+            } else {
+                moekit_topk_impl(keys, n, k, ix, values, 0, NULL);
+            }
+            if (moekit_chosen_weights(p, scores, ix, weights + t * k)) {
+                *badRow = t;
+                return MOEKIT_NONFINITE;
+            }
         }
     }
     return MOEKIT_OK;

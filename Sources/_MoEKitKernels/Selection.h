@@ -17,6 +17,54 @@ static inline __attribute__((always_inline)) int moekit_nonfinite_inline(const f
     return bad;
 }
 
+// MARK: - Sorting networks
+
+#define MOEKIT_UNPAREN(...) __VA_ARGS__
+#define MOEKIT_BITONIC_STEP(partner, blend) do { \
+        moekit_f32x16 other = __builtin_shufflevector(sorted, sorted, MOEKIT_UNPAREN partner); \
+        moekit_f32x16 lo = other < sorted ? other : sorted; \
+        moekit_f32x16 hi = other < sorted ? sorted : other; \
+        sorted = __builtin_shufflevector(lo, hi, MOEKIT_UNPAREN blend); \
+    } while (0)
+
+/// Sorts a bitonic sequence of 16 lanes ascending (the last merge stage of the network:
+/// 4 compare-exchange steps). Each step permutes the lanes, so the result holds the input's
+/// values even when some are NaN.
+static inline __attribute__((always_inline)) moekit_f32x16 moekit_bitonic_clean16(moekit_f32x16 sorted) {
+    MOEKIT_BITONIC_STEP((8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7), (0, 1, 2, 3, 4, 5, 6, 7, 24, 25, 26, 27, 28, 29, 30, 31));
+    MOEKIT_BITONIC_STEP((4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11), (0, 1, 2, 3, 20, 21, 22, 23, 8, 9, 10, 11, 28, 29, 30, 31));
+    MOEKIT_BITONIC_STEP((2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13), (0, 1, 18, 19, 4, 5, 22, 23, 8, 9, 26, 27, 12, 13, 30, 31));
+    MOEKIT_BITONIC_STEP((1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14), (0, 17, 2, 19, 4, 21, 6, 23, 8, 25, 10, 27, 12, 29, 14, 31));
+    return sorted;
+}
+
+/// The 16 lanes sorted ascending with a bitonic network (10 compare-exchange steps of
+/// min/max and constant shuffles, no branches).
+static inline __attribute__((always_inline)) moekit_f32x16 moekit_sort16(moekit_f32x16 sorted) {
+    MOEKIT_BITONIC_STEP((1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14), (0, 17, 18, 3, 4, 21, 22, 7, 8, 25, 26, 11, 12, 29, 30, 15));
+    MOEKIT_BITONIC_STEP((2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13), (0, 1, 18, 19, 20, 21, 6, 7, 8, 9, 26, 27, 28, 29, 14, 15));
+    MOEKIT_BITONIC_STEP((1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14), (0, 17, 2, 19, 20, 5, 22, 7, 8, 25, 10, 27, 28, 13, 30, 15));
+    MOEKIT_BITONIC_STEP((4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11), (0, 1, 2, 3, 20, 21, 22, 23, 24, 25, 26, 27, 12, 13, 14, 15));
+    MOEKIT_BITONIC_STEP((2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13), (0, 1, 18, 19, 4, 5, 22, 23, 24, 25, 10, 11, 28, 29, 14, 15));
+    MOEKIT_BITONIC_STEP((1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14), (0, 17, 2, 19, 4, 21, 6, 23, 24, 9, 26, 11, 28, 13, 30, 15));
+    return moekit_bitonic_clean16(sorted);
+}
+#undef MOEKIT_BITONIC_STEP
+#undef MOEKIT_UNPAREN
+
+/// The k-th largest (1 <= k <= 16) of the 32 values in `a` and `b`, counting repeats: both
+/// sorted, then the larger of each ascending lane and the other's mirrored lane (the top 16
+/// of the 32, a bitonic sequence), sorted. When every value is an element of one row at a
+/// distinct position, the result is a lower bound on the row's k-th largest.
+static inline __attribute__((always_inline)) float moekit_kth_largest32(moekit_f32x16 a, moekit_f32x16 b, size_t k) {
+    moekit_f32x16 sa = moekit_sort16(a), sb = moekit_sort16(b);
+    moekit_f32x16 rb = __builtin_shufflevector(sb, sb, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    moekit_f32x16 top = moekit_bitonic_clean16(rb > sa ? rb : sa);
+    float ascending[16];
+    memcpy(ascending, &top, sizeof ascending);
+    return ascending[16 - k];
+}
+
 // MARK: - Selection
 
 /// Inserts (v, ix) into a descending list of `*count` entries (capacity k). Called in
@@ -183,28 +231,7 @@ int moekit_topk_impl(const float *keys, size_t n, size_t k, int32_t *indices, fl
         for (size_t i = 16 * chunks; i < n; i++) m = keys[i] > m ? keys[i] : m;
         *rowMax = m;
     }
-    // Sort the 16 lane maxima ascending with a bitonic network (10 compare-exchange steps
-    // of min/max and constant shuffles, no branches); the bound is the k-th largest.
-    moekit_f32x16 sorted = lanes;
-#define MOEKIT_UNPAREN(...) __VA_ARGS__
-#define MOEKIT_BITONIC_STEP(partner, blend) do { \
-        moekit_f32x16 other = __builtin_shufflevector(sorted, sorted, MOEKIT_UNPAREN partner); \
-        moekit_f32x16 lo = other < sorted ? other : sorted; \
-        moekit_f32x16 hi = other < sorted ? sorted : other; \
-        sorted = __builtin_shufflevector(lo, hi, MOEKIT_UNPAREN blend); \
-    } while (0)
-    MOEKIT_BITONIC_STEP((1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14), (0, 17, 18, 3, 4, 21, 22, 7, 8, 25, 26, 11, 12, 29, 30, 15));
-    MOEKIT_BITONIC_STEP((2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13), (0, 1, 18, 19, 20, 21, 6, 7, 8, 9, 26, 27, 28, 29, 14, 15));
-    MOEKIT_BITONIC_STEP((1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14), (0, 17, 2, 19, 20, 5, 22, 7, 8, 25, 10, 27, 28, 13, 30, 15));
-    MOEKIT_BITONIC_STEP((4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11), (0, 1, 2, 3, 20, 21, 22, 23, 24, 25, 26, 27, 12, 13, 14, 15));
-    MOEKIT_BITONIC_STEP((2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13), (0, 1, 18, 19, 4, 5, 22, 23, 24, 25, 10, 11, 28, 29, 14, 15));
-    MOEKIT_BITONIC_STEP((1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14), (0, 17, 2, 19, 4, 21, 6, 23, 24, 9, 26, 11, 28, 13, 30, 15));
-    MOEKIT_BITONIC_STEP((8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7), (0, 1, 2, 3, 4, 5, 6, 7, 24, 25, 26, 27, 28, 29, 30, 31));
-    MOEKIT_BITONIC_STEP((4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11), (0, 1, 2, 3, 20, 21, 22, 23, 8, 9, 10, 11, 28, 29, 30, 31));
-    MOEKIT_BITONIC_STEP((2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13), (0, 1, 18, 19, 4, 5, 22, 23, 8, 9, 26, 27, 12, 13, 30, 31));
-    MOEKIT_BITONIC_STEP((1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14), (0, 17, 2, 19, 4, 21, 6, 23, 8, 25, 10, 27, 12, 29, 14, 31));
-#undef MOEKIT_BITONIC_STEP
-#undef MOEKIT_UNPAREN
+    moekit_f32x16 sorted = moekit_sort16(lanes);
     float ascending[16];
     memcpy(ascending, &sorted, sizeof ascending);
     float threshold = ascending[16 - k];

@@ -1,5 +1,6 @@
 //===--- RouterFusedTests.swift - The fused scored-router kernel ----------===//
 
+import Foundation
 import Testing
 import _MoEKitKernels
 @testable import MoEKit
@@ -115,6 +116,50 @@ struct RouterFusedTests {
             let ties = random.map { bfloat16Rounded($0 * 0.25) }
             expectMatches(try compareWithReference(config, tokens: tokens, logits: ties, bias: bias, threads: threads),
                           "\(name) bf16, \(threads) threads", nearTiesAreRare: false)
+        }
+    }
+
+    /// The kernel scores every expert approximately and only the experts whose approximate
+    /// key is within twice the approximation error of the k-th exactly (RouteKernels.c).
+    /// These rows put many keys closer together than that error (logits 1e-6 apart, a bias
+    /// that cancels the score differences), so the cut keeps several experts it cannot tell
+    /// apart, or more than 16 of them (the whole row is then scored exactly).
+    @Test("Pruning: keys closer than the approximation error, same bits as the unfused kernels",
+          arguments: [(32, 1), (48, 7), (384, 8), (384, 6), (1024, 16), (256, 16)])
+    func nearTies(_ shape: (experts: Int, k: Int)) throws {
+        let e = shape.experts
+        var g = SeededGenerator(seed: UInt64(e * 31 + shape.k))
+        for scoring in [RouterConfiguration.Scoring.sigmoid, .sqrtSoftplus] {
+            let config = RouterConfiguration(experts: e, topK: shape.k, scoring: scoring, usesCorrectionBias: true)
+            var logits = [Float]()
+            var biases = [[Float]]()
+            // A bias that undoes the score differences of an arithmetic run of logits.
+            let base: [Float] = (0..<e).map { 1.5 + Float($0 % 40) * 1e-6 }
+            let scores: [Float] = base.map { scoring == .sigmoid ? 1 / (1 + exp(-$0)) : ($0 + log1p(exp(-$0))).squareRoot() }
+            biases.append(scores.map { 0.25 - $0 })
+            biases.append([Float](repeating: 0, count: e))
+            biases.append(g.uniformFloats(count: e, scale: 3))
+            let tokens = 12
+            for t in 0..<tokens {
+                for i in 0..<e {
+                    switch t % 4 {
+                    case 0: logits.append(base[i])                                  // run of nearly equal logits
+                    case 1: logits.append(i % 3 == 0 ? 2 + Float(i) * 1e-7 : -1)    // a third nearly tied on top
+                    case 2: logits.append(Float(g.next() % 1000) * 1e-3 - 0.5)      // coarse grid: exact ties
+                    default: logits.append(i < 20 ? 40 + Float(i) * 1e-5 : 39.99)   // large scores, sqrt-softplus error scales
+                    }
+                }
+            }
+            for bias in biases {
+                let router = try Router(config, correctionBias: bias)
+                let expected = unfusedRoute(router, logits: logits)
+                for threads in [1, 3] {
+                    let got = try router.route(logits: logits, threads: threads)
+                    #expect(got.indices == expected.indices, "E=\(e) k=\(shape.k) \(scoring): indices")
+                    #expect(got.weights.map(\.bitPattern) == expected.weights.map(\.bitPattern),
+                            "E=\(e) k=\(shape.k) \(scoring): weights")
+                }
+            }
         }
     }
 
