@@ -101,6 +101,15 @@ int moekit_bf16_pack_gate(const uint16_t *gate, size_t experts, size_t d, uint32
     return MOEKIT_OK;
 }
 
+/// The bf16 bits of hidden elements i and i + 1 of a row of length d (zero past the row's end,
+/// or for a padding row, `valid` 0); returns nonzero if either is NaN or ±inf in bf16.
+static inline __attribute__((always_inline))
+uint32_t moekit_pack_pair(const float *h, size_t i, size_t d, int valid, uint32_t *lo, uint32_t *hi) {
+    *lo = valid ? moekit_bf16_round(h[i]) : 0;
+    *hi = valid && i + 1 < d ? moekit_bf16_round(h[i + 1]) : 0;
+    return ((*lo & 0x7F80u) == 0x7F80u) | ((*hi & 0x7F80u) == 0x7F80u);
+}
+
 /// Packs hidden rows [rows ≤ MR, d] for pairs [p0, p0 + kc) as words [kc][MR] (missing rows
 /// zero); returns nonzero if a packed value is NaN or ±inf.
 static int moekit_pack_hidden(const float *hidden, size_t rows, size_t d, size_t p0, size_t kc, uint32_t *a) {
@@ -109,12 +118,8 @@ static int moekit_pack_hidden(const float *hidden, size_t rows, size_t d, size_t
         const float *h = hidden + r * d;
         for (size_t q = 0; q < kc; q++) {
             size_t i = 2 * (p0 + q);
-            uint32_t lo = 0, hi = 0;
-            if (r < rows) {
-                lo = moekit_bf16_round(h[i]);
-                hi = i + 1 < d ? moekit_bf16_round(h[i + 1]) : 0;
-            }
-            bad |= ((lo & 0x7F80u) == 0x7F80u) | ((hi & 0x7F80u) == 0x7F80u);
+            uint32_t lo, hi;
+            bad |= moekit_pack_pair(h, i, d, r < rows, &lo, &hi);
             a[q * MR + r] = lo | (hi << 16);
         }
     }
@@ -140,12 +145,8 @@ static int moekit_pack_hidden_f32(const float *hidden, size_t rows, size_t d, si
         const float *h = hidden + r * d;
         for (size_t q = 0; q < kc; q++) {
             size_t i = 2 * (p0 + q);
-            uint32_t lo = 0, hi = 0;
-            if (r < rows) {
-                lo = moekit_bf16_round(h[i]);
-                hi = i + 1 < d ? moekit_bf16_round(h[i + 1]) : 0;
-            }
-            bad |= ((lo & 0x7F80u) == 0x7F80u) | ((hi & 0x7F80u) == 0x7F80u);
+            uint32_t lo, hi;
+            bad |= moekit_pack_pair(h, i, d, r < rows, &lo, &hi);
             a[2 * (q * MR + r)] = moekit_bits_to_float((int32_t)(hi << 16));
             a[2 * (q * MR + r) + 1] = moekit_bits_to_float((int32_t)(lo << 16));
         }

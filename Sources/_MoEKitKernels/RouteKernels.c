@@ -360,28 +360,7 @@ int moekit_rank_survivors(const moekit_route_params *p, const int32_t *si, const
     value = moekit_select(lane < (int32_t)count, value, moekit_splat(-INFINITY));
 
     // Rank: keys above plus equal keys at a lower index (the 15 rotations of the lanes).
-    moekit_i32x16 rank = 0;
-#define MOEKIT_RANK(...) do { \
-        moekit_f32x16 o = __builtin_shufflevector(value, value, __VA_ARGS__); \
-        moekit_i32x16 oi = __builtin_shufflevector(index, index, __VA_ARGS__); \
-        rank -= (moekit_i32x16)(o > value) | ((moekit_i32x16)(o == value) & (moekit_i32x16)(oi < index)); \
-    } while (0)
-    MOEKIT_RANK(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0);
-    MOEKIT_RANK(2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1);
-    MOEKIT_RANK(3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2);
-    MOEKIT_RANK(4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3);
-    MOEKIT_RANK(5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4);
-    MOEKIT_RANK(6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5);
-    MOEKIT_RANK(7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6);
-    MOEKIT_RANK(8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
-    MOEKIT_RANK(9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8);
-    MOEKIT_RANK(10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9);
-    MOEKIT_RANK(11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
-    MOEKIT_RANK(12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11);
-    MOEKIT_RANK(13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12);
-    MOEKIT_RANK(14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13);
-    MOEKIT_RANK(15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14);
-#undef MOEKIT_RANK
+    moekit_i32x16 rank = moekit_rank16(value, index);
     int32_t ranks[16], indexOf[16];
     float scoreOf[16], slotScore[17];
     int32_t slotIndex[17];

@@ -190,6 +190,37 @@ static inline __attribute__((always_inline)) size_t moekit_min_slot(unsigned ran
     return k ^ ((r ^ k) & below);
 }
 
+/// The rank of each of 16 (key, index) lanes in descending key order, ties to the lower
+/// index: the number of lanes with a larger key, or an equal key at a lower index (all pairs,
+/// by comparing the lanes with their 15 rotations). Padding lanes should hold -inf with index
+/// INT32_MAX so that they never rank before a real one.
+static inline __attribute__((always_inline))
+moekit_i32x16 moekit_rank16(moekit_f32x16 value, moekit_i32x16 index) {
+    moekit_i32x16 rank = 0;
+#define MOEKIT_RANK(...) do { \
+        moekit_f32x16 v = __builtin_shufflevector(value, value, __VA_ARGS__); \
+        moekit_i32x16 x = __builtin_shufflevector(index, index, __VA_ARGS__); \
+        rank -= (moekit_i32x16)(v > value) | ((moekit_i32x16)(v == value) & (moekit_i32x16)(x < index)); \
+    } while (0)
+    MOEKIT_RANK(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0);
+    MOEKIT_RANK(2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1);
+    MOEKIT_RANK(3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2);
+    MOEKIT_RANK(4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3);
+    MOEKIT_RANK(5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4);
+    MOEKIT_RANK(6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5);
+    MOEKIT_RANK(7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6);
+    MOEKIT_RANK(8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
+    MOEKIT_RANK(9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8);
+    MOEKIT_RANK(10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9);
+    MOEKIT_RANK(11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
+    MOEKIT_RANK(12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11);
+    MOEKIT_RANK(13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12);
+    MOEKIT_RANK(14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13);
+    MOEKIT_RANK(15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14);
+#undef MOEKIT_RANK
+    return rank;
+}
+
 /// The selection behind `moekit_topk` and `moekit_topk_finite`. With `check`, rejects a
 /// row holding NaN or ±inf (returns 1 before selecting anything) and stores the row's
 /// largest key in *rowMax, both read off the first pass at no extra cost.
@@ -286,28 +317,7 @@ int moekit_topk_impl(const float *keys, size_t n, size_t k, int32_t *indices, fl
         moekit_i32x16 index;
         memcpy(&value, cv, sizeof value);
         for (size_t j = 0; j < 16; j++) index[j] = j < count ? ci[j] : INT32_MAX;
-        moekit_i32x16 rank = 0;
-#define MOEKIT_RANK(...) do { \
-            moekit_f32x16 v = __builtin_shufflevector(value, value, __VA_ARGS__); \
-            moekit_i32x16 x = __builtin_shufflevector(index, index, __VA_ARGS__); \
-            rank -= (moekit_i32x16)(v > value) | ((moekit_i32x16)(v == value) & (moekit_i32x16)(x < index)); \
-        } while (0)
-        MOEKIT_RANK(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0);
-        MOEKIT_RANK(2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1);
-        MOEKIT_RANK(3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2);
-        MOEKIT_RANK(4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3);
-        MOEKIT_RANK(5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4);
-        MOEKIT_RANK(6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5);
-        MOEKIT_RANK(7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6);
-        MOEKIT_RANK(8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
-        MOEKIT_RANK(9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8);
-        MOEKIT_RANK(10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9);
-        MOEKIT_RANK(11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
-        MOEKIT_RANK(12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11);
-        MOEKIT_RANK(13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12);
-        MOEKIT_RANK(14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13);
-        MOEKIT_RANK(15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14);
-#undef MOEKIT_RANK
+        moekit_i32x16 rank = moekit_rank16(value, index);
         int32_t ranks[16];
         memcpy(ranks, &rank, sizeof ranks);
         for (size_t i = 0; i < count; i++) {

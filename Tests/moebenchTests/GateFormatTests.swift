@@ -5,18 +5,10 @@ import MoEKit
 import Testing
 
 @Suite("moebench --gate-format")
-struct GateFormatTests {
+struct GateFormatTests: NPYFileSuite {
     let dir: URL
 
     init() throws { dir = try makeTemporaryDirectory() }
-
-    func write(_ name: String, _ array: NPYArray<Float>) throws -> String {
-        let url = dir.appendingPathComponent(name)
-        try Data(NPY.encode(array)).write(to: url)
-        return url.path
-    }
-
-    func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
 
     @Test("route --gate-format bf16 equals the library's bf16 router")
     func routeBFloat16() throws {

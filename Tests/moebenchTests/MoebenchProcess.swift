@@ -1,6 +1,7 @@
 //===--- MoebenchProcess.swift - Run the built moebench binary in tests ---===//
 
 import Foundation
+import MoEKit
 
 /// What one run of `moebench` did.
 struct MoebenchRun {
@@ -55,4 +56,22 @@ func makeTemporaryDirectory() throws -> URL {
         .appendingPathComponent("moebench-tests-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
+}
+
+/// A suite that writes `.npy` inputs into its own temporary directory.
+protocol NPYFileSuite {
+    /// The suite's directory (``makeTemporaryDirectory()``).
+    var dir: URL { get }
+}
+
+extension NPYFileSuite {
+    /// Writes `array` as `name` in ``dir`` and returns its path.
+    func write(_ name: String, _ array: NPYArray<Float>) throws -> String {
+        let url = dir.appendingPathComponent(name)
+        try Data(NPY.encode(array)).write(to: url)
+        return url.path
+    }
+
+    /// The path `name` would have in ``dir``.
+    func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
 }

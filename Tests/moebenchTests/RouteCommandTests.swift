@@ -5,18 +5,10 @@ import MoEKit
 import Testing
 
 @Suite("moebench route")
-struct RouteCommandTests {
+struct RouteCommandTests: NPYFileSuite {
     let dir: URL
 
     init() throws { dir = try makeTemporaryDirectory() }
-
-    func write(_ name: String, _ array: NPYArray<Float>) throws -> String {
-        let url = dir.appendingPathComponent(name)
-        try Data(NPY.encode(array)).write(to: url)
-        return url.path
-    }
-
-    func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
 
     @Test("Logits and bias in, indices and weights out, equal to the library")
     func logitsToFiles() throws {

@@ -36,16 +36,8 @@ public struct ScalarBaselineRouter: Sendable {
     ) throws(RoutingError) {
         let config = router.configuration
         let experts = config.experts, k = config.topK
-        guard logits.count % experts == 0 else {
-            throw .raggedBuffer(buffer: "logits", count: logits.count, rowLength: experts)
-        }
-        let tokens = logits.count / experts
-        guard indices.count == tokens * k else {
-            throw .bufferSizeMismatch(buffer: "indices", expected: tokens * k, actual: indices.count)
-        }
-        guard weights.count == tokens * k else {
-            throw .bufferSizeMismatch(buffer: "weights", expected: tokens * k, actual: weights.count)
-        }
+        let tokens = try Router.tokenCount(logits: logits.count, indices: indices.count,
+                                           weights: weights.count, experts: experts, topK: k)
         guard tokens > 0 else { return }
         let status = router.correctionBias.withUnsafeBufferPointerIfPresent { bias -> Int32 in
             var parameters = router.kernelParameters(bias: bias)

@@ -26,16 +26,8 @@ extension Router {
         threads: Int = 1
     ) throws(RoutingError) {
         let experts = configuration.experts, k = configuration.topK
-        guard logits.count % experts == 0 else {
-            throw .raggedBuffer(buffer: "logits", count: logits.count, rowLength: experts)
-        }
-        let tokens = logits.count / experts
-        guard indices.count == tokens * k else {
-            throw .bufferSizeMismatch(buffer: "indices", expected: tokens * k, actual: indices.count)
-        }
-        guard weights.count == tokens * k else {
-            throw .bufferSizeMismatch(buffer: "weights", expected: tokens * k, actual: weights.count)
-        }
+        let tokens = try Router.tokenCount(logits: logits.count, indices: indices.count,
+                                           weights: weights.count, experts: experts, topK: k)
         guard tokens > 0, let x = logits.baseAddress, let ix = indices.baseAddress,
               let w = weights.baseAddress else { return }
 

@@ -76,3 +76,24 @@ public struct RoutingResult: Hashable, Sendable {
         weights[(t * topK)..<((t + 1) * topK)]
     }
 }
+
+extension Router {
+    /// The number of tokens `T` of logits `[T, E]` routed into indices and weights `[T, k]`.
+    ///
+    /// - Throws: ``RoutingError/raggedBuffer(buffer:count:rowLength:)`` when the logits are not
+    ///   whole rows, ``RoutingError/bufferSizeMismatch(buffer:expected:actual:)`` when an output
+    ///   does not hold `T · k` entries.
+    static func tokenCount(logits: Int, indices: Int, weights: Int, experts: Int, topK k: Int) throws(RoutingError) -> Int {
+        guard logits % experts == 0 else {
+            throw .raggedBuffer(buffer: "logits", count: logits, rowLength: experts)
+        }
+        let tokens = logits / experts
+        guard indices == tokens * k else {
+            throw .bufferSizeMismatch(buffer: "indices", expected: tokens * k, actual: indices)
+        }
+        guard weights == tokens * k else {
+            throw .bufferSizeMismatch(buffer: "weights", expected: tokens * k, actual: weights)
+        }
+        return tokens
+    }
+}
