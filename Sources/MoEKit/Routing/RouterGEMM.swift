@@ -195,7 +195,7 @@ public struct RouterGEMM: Sendable {
         guard tokens > 0, let h = hidden.baseAddress, let out = logits.baseAddress else { return }
         if weightFormat == .bfloat16 {
             // Adds the gate bias itself.
-            return try bfloat16Logits(h, tokens: tokens, into: out, kernel: BFloat16.Kernel.selected, threads: threads)
+            return try bfloat16Logits(.float32(h), tokens: tokens, into: out, kernel: BFloat16.Kernel.selected, threads: threads)
         }
         if tokens <= Self.largestMatrixVectorBatch {
             // One sgemv per token: below 4 tokens sgemm does worse than streaming the gate
