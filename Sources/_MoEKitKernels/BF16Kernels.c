@@ -144,6 +144,7 @@ uint32_t moekit_pack_pair(moekit_hidden h, size_t i, size_t d, int valid, uint32
     return (uint32_t)(moekit_bf16_is_nonfinite(*lo) | moekit_bf16_is_nonfinite(*hi));
 }
 
+#if defined(MOEKIT_HAS_BF16_KERNEL)
 /// Packs hidden rows [rows ≤ MR, d] for pairs [p0, p0 + kc) as words [kc][MR] (missing rows
 /// zero); returns nonzero if a packed value is NaN or ±inf.
 static inline __attribute__((always_inline))
@@ -160,6 +161,7 @@ int moekit_pack_hidden(moekit_hidden hidden, size_t rows, size_t d, size_t p0, s
     }
     return bad != 0;
 }
+#endif
 
 /// The first of rows [t0, t0 + rows) holding a value that is not finite in bf16 (earlier
 /// rows were packed whole, so they are finite).
