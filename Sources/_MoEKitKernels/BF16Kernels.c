@@ -1,8 +1,8 @@
 //===--- BF16Kernels.c - The bf16 router GEMM: packing and micro-kernels --===//
 //
 // See MoEKitKernels.h. logits [T, E] = hidden [T, d] · gateᵀ with the gate stored once in
-// bf16 and the hidden states rounded to bf16 per tile (round to nearest even), products
-// accumulated in float32.
+// bf16 and the hidden states either in float32, rounded to bf16 per tile (round to nearest
+// even), or already in bf16; products accumulated in float32.
 //
 // Layout. The gate [E, d] is packed into panels of 32 experts; a panel holds, for each pair
 // of hidden indices (2p, 2p + 1), 32 uint32 words whose low half is the bf16 of element 2p
@@ -20,6 +20,12 @@
 // token's logits do not depend on the batch it is in or on the thread count. (`vdpbf16ps`
 // flushes subnormal inputs and results to zero; the portable kernel does not, so the two
 // differ only where a partial sum or a product is below 2^-126.)
+//
+// Hidden states. Only the packing of a hidden tile reads them (`moekit_hidden_at`,
+// `moekit_hidden_load16`): float32 values are rounded there, bf16 bits copied. Each kernel
+// body is always inlined into two instantiations, one per input type, in which the type is
+// a constant; the micro-kernels are the same code for both, so bf16 hidden states that are
+// the rounded float32 ones give bit-identical logits.
 //
 //===----------------------------------------------------------------------===//
 #include "MoEKitKernels.h"
@@ -67,6 +73,34 @@ int moekit_bf16_first_nonfinite(const uint16_t *x, size_t n, size_t *index) {
     return MOEKIT_OK;
 }
 
+// MARK: - Hidden states
+
+/// Hidden states [tokens, d], row-major: float32 (`bf16` 0), rounded to bf16 as they are
+/// packed, or bf16 bits (`bf16` 1) used as they are.
+typedef struct { const float *f32; const uint16_t *bits; int bf16; } moekit_hidden;
+
+static inline __attribute__((always_inline)) moekit_hidden moekit_hidden_f32(const float *x) {
+    return (moekit_hidden){x, NULL, 0};
+}
+static inline __attribute__((always_inline)) moekit_hidden moekit_hidden_bits(const uint16_t *x) {
+    return (moekit_hidden){NULL, x, 1};
+}
+
+/// The hidden states from row `row` on.
+static inline __attribute__((always_inline)) moekit_hidden moekit_hidden_from(moekit_hidden h, size_t row, size_t d) {
+    if (h.bf16) h.bits += row * d; else h.f32 += row * d;
+    return h;
+}
+
+/// The bf16 bits of element i (from the start of `h`).
+static inline __attribute__((always_inline)) uint32_t moekit_hidden_at(moekit_hidden h, size_t i) {
+    return h.bf16 ? h.bits[i] : moekit_bf16_round(h.f32[i]);
+}
+
+static inline __attribute__((always_inline)) int moekit_bf16_is_nonfinite(uint32_t bits) {
+    return (bits & 0x7F80u) == 0x7F80u;
+}
+
 static inline size_t moekit_pairs(size_t d) { return d / 2 + d % 2; }
 /// Pairs a panel holds in memory: rounded up to 16, the rows of an AMX tile (the extra
 /// pairs are zero).
@@ -101,21 +135,23 @@ int moekit_bf16_pack_gate(const uint16_t *gate, size_t experts, size_t d, uint32
     return MOEKIT_OK;
 }
 
-/// The bf16 bits of hidden elements i and i + 1 of a row of length d (zero past the row's end,
-/// or for a padding row, `valid` 0); returns nonzero if either is NaN or ±inf in bf16.
+/// The bf16 bits of hidden elements i and i + 1 of a row `h` of length d (zero past the row's
+/// end, or for a padding row, `valid` 0); returns nonzero if either is NaN or ±inf in bf16.
 static inline __attribute__((always_inline))
-uint32_t moekit_pack_pair(const float *h, size_t i, size_t d, int valid, uint32_t *lo, uint32_t *hi) {
-    *lo = valid ? moekit_bf16_round(h[i]) : 0;
-    *hi = valid && i + 1 < d ? moekit_bf16_round(h[i + 1]) : 0;
-    return ((*lo & 0x7F80u) == 0x7F80u) | ((*hi & 0x7F80u) == 0x7F80u);
+uint32_t moekit_pack_pair(moekit_hidden h, size_t i, size_t d, int valid, uint32_t *lo, uint32_t *hi) {
+    *lo = valid ? moekit_hidden_at(h, i) : 0;
+    *hi = valid && i + 1 < d ? moekit_hidden_at(h, i + 1) : 0;
+    return (uint32_t)(moekit_bf16_is_nonfinite(*lo) | moekit_bf16_is_nonfinite(*hi));
 }
 
+#if defined(MOEKIT_HAS_BF16_KERNEL)
 /// Packs hidden rows [rows ≤ MR, d] for pairs [p0, p0 + kc) as words [kc][MR] (missing rows
 /// zero); returns nonzero if a packed value is NaN or ±inf.
-static int moekit_pack_hidden(const float *hidden, size_t rows, size_t d, size_t p0, size_t kc, uint32_t *a) {
+static inline __attribute__((always_inline))
+int moekit_pack_hidden(moekit_hidden hidden, size_t rows, size_t d, size_t p0, size_t kc, uint32_t *a) {
     uint32_t bad = 0;
     for (size_t r = 0; r < MR; r++) {
-        const float *h = hidden + r * d;
+        moekit_hidden h = moekit_hidden_from(hidden, r, d);
         for (size_t q = 0; q < kc; q++) {
             size_t i = 2 * (p0 + q);
             uint32_t lo, hi;
@@ -125,13 +161,15 @@ static int moekit_pack_hidden(const float *hidden, size_t rows, size_t d, size_t
     }
     return bad != 0;
 }
+#endif
 
 /// The first of rows [t0, t0 + rows) holding a value that is not finite in bf16 (earlier
 /// rows were packed whole, so they are finite).
-static size_t moekit_first_bad_row(const float *hidden, size_t t0, size_t rows, size_t d) {
+static inline __attribute__((always_inline))
+size_t moekit_first_bad_row(moekit_hidden hidden, size_t t0, size_t rows, size_t d) {
     for (size_t t = t0; t < t0 + rows; t++) {
         for (size_t i = 0; i < d; i++) {
-            if ((moekit_bf16_round(hidden[t * d + i]) & 0x7F80u) == 0x7F80u) return t;
+            if (moekit_bf16_is_nonfinite(moekit_hidden_at(hidden, t * d + i))) return t;
         }
     }
     return t0;
@@ -139,10 +177,11 @@ static size_t moekit_first_bad_row(const float *hidden, size_t t0, size_t rows, 
 
 /// `moekit_pack_hidden` widened for the portable kernel: for each pair and row, the odd
 /// element then the even one as float32 (so the kernel multiplies by a broadcast operand).
-static int moekit_pack_hidden_f32(const float *hidden, size_t rows, size_t d, size_t p0, size_t kc, float *a) {
+static inline __attribute__((always_inline))
+int moekit_pack_hidden_f32(moekit_hidden hidden, size_t rows, size_t d, size_t p0, size_t kc, float *a) {
     uint32_t bad = 0;
     for (size_t r = 0; r < MR; r++) {
-        const float *h = hidden + r * d;
+        moekit_hidden h = moekit_hidden_from(hidden, r, d);
         for (size_t q = 0; q < kc; q++) {
             size_t i = 2 * (p0 + q);
             uint32_t lo, hi;
@@ -222,16 +261,16 @@ void moekit_micro_portable(const float *a, const uint32_t *b, size_t kc, float *
 
 /// One token against four panels at a time, all pairs.
 static inline __attribute__((always_inline))
-void moekit_row_portable(const float *h, size_t d, const uint32_t *packed, size_t experts, float *out, int *bad) {
+void moekit_row_portable(moekit_hidden h, size_t d, const uint32_t *packed, size_t experts, float *out, int *bad) {
     size_t pairs = moekit_pairs(d), panels = moekit_panels(experts), stride = moekit_stride(d);
     uint32_t nonfinite = 0;
     for (size_t g = 0; g < panels; g += 4) {
         size_t count = panels - g < 4 ? panels - g : 4;
         moekit_f32x16 acc[8] = {0};
         for (size_t p = 0; p < pairs; p++) {
-            uint32_t lo = moekit_bf16_round(h[2 * p]);
-            uint32_t hi = 2 * p + 1 < d ? moekit_bf16_round(h[2 * p + 1]) : 0;
-            nonfinite |= ((lo & 0x7F80u) == 0x7F80u) | ((hi & 0x7F80u) == 0x7F80u);
+            uint32_t lo = moekit_hidden_at(h, 2 * p);
+            uint32_t hi = 2 * p + 1 < d ? moekit_hidden_at(h, 2 * p + 1) : 0;
+            nonfinite |= (uint32_t)(moekit_bf16_is_nonfinite(lo) | moekit_bf16_is_nonfinite(hi));
             uint32_t w = lo | (hi << 16);
             for (size_t q = 0; q < 4; q++) {
                 if (q >= count) break;
@@ -253,8 +292,8 @@ void moekit_row_portable(const float *h, size_t d, const uint32_t *packed, size_
     *bad = nonfinite != 0;
 }
 
-MOEKIT_DISPATCH
-static int moekit_bf16_gemm_portable(const float *hidden, size_t tokens, size_t d, const uint32_t *packed,
+static inline __attribute__((always_inline))
+int moekit_bf16_gemm_portable(moekit_hidden hidden, size_t tokens, size_t d, const uint32_t *packed,
                                      size_t experts, float *logits, size_t *badRow) {
     size_t pairs = moekit_pairs(d), panels = moekit_panels(experts), stride = moekit_stride(d);
     if (tokens == 1) {
@@ -268,7 +307,7 @@ static int moekit_bf16_gemm_portable(const float *hidden, size_t tokens, size_t 
         size_t rows = tokens - t0 < MR ? tokens - t0 : MR;
         for (size_t p0 = 0; p0 < pairs; p0 += KC) {
             size_t kc = pairs - p0 < KC ? pairs - p0 : KC;
-            if (moekit_pack_hidden_f32(hidden + t0 * d, rows, d, p0, kc, a)) {
+            if (moekit_pack_hidden_f32(moekit_hidden_from(hidden, t0, d), rows, d, p0, kc, a)) {
                 *badRow = moekit_first_bad_row(hidden, t0, rows, d);
                 return MOEKIT_NONFINITE;
             }
@@ -280,6 +319,18 @@ static int moekit_bf16_gemm_portable(const float *hidden, size_t tokens, size_t 
         }
     }
     return MOEKIT_OK;
+}
+
+MOEKIT_DISPATCH
+static int moekit_bf16_gemm_portable_f32(const float *hidden, size_t tokens, size_t d, const uint32_t *packed,
+                                         size_t experts, float *logits, size_t *badRow) {
+    return moekit_bf16_gemm_portable(moekit_hidden_f32(hidden), tokens, d, packed, experts, logits, badRow);
+}
+
+MOEKIT_DISPATCH
+static int moekit_bf16_gemm_portable_bits(const uint16_t *hidden, size_t tokens, size_t d, const uint32_t *packed,
+                                          size_t experts, float *logits, size_t *badRow) {
+    return moekit_bf16_gemm_portable(moekit_hidden_bits(hidden), tokens, d, packed, experts, logits, badRow);
 }
 
 // MARK: - AVX512-BF16 kernels
@@ -320,8 +371,8 @@ void moekit_micro_native(const uint32_t *a, const uint32_t *b, size_t kc, float 
     }
 }
 
-static MOEKIT_BF16_TARGET
-void moekit_row_native(const float *h, size_t d, const uint32_t *packed, size_t experts, float *out, int *bad) {
+static inline __attribute__((always_inline)) MOEKIT_BF16_TARGET
+void moekit_row_native(moekit_hidden h, size_t d, const uint32_t *packed, size_t experts, float *out, int *bad) {
     size_t pairs = moekit_pairs(d), panels = moekit_panels(experts), stride = moekit_stride(d);
     uint32_t nonfinite = 0;
     for (size_t g = 0; g < panels; g += 4) {
@@ -330,9 +381,9 @@ void moekit_row_native(const float *h, size_t d, const uint32_t *packed, size_t 
         for (size_t q = 0; q < 8; q++) acc[q] = _mm512_setzero_ps();
         const uint32_t *b = packed + g * stride * NR;
         for (size_t p = 0; p < pairs; p++) {
-            uint32_t lo = moekit_bf16_round(h[2 * p]);
-            uint32_t hi = 2 * p + 1 < d ? moekit_bf16_round(h[2 * p + 1]) : 0;
-            nonfinite |= ((lo & 0x7F80u) == 0x7F80u) | ((hi & 0x7F80u) == 0x7F80u);
+            uint32_t lo = moekit_hidden_at(h, 2 * p);
+            uint32_t hi = 2 * p + 1 < d ? moekit_hidden_at(h, 2 * p + 1) : 0;
+            nonfinite |= (uint32_t)(moekit_bf16_is_nonfinite(lo) | moekit_bf16_is_nonfinite(hi));
             uint32_t w = lo | (hi << 16);
             const uint32_t *bp = b + p * NR;
             if (count == 4) {
@@ -358,8 +409,8 @@ void moekit_row_native(const float *h, size_t d, const uint32_t *packed, size_t 
     *bad = nonfinite != 0;
 }
 
-static MOEKIT_BF16_TARGET
-int moekit_bf16_gemm_native(const float *hidden, size_t tokens, size_t d, const uint32_t *packed,
+static inline __attribute__((always_inline)) MOEKIT_BF16_TARGET
+int moekit_bf16_gemm_native(moekit_hidden hidden, size_t tokens, size_t d, const uint32_t *packed,
                             size_t experts, float *logits, size_t *badRow) {
     size_t pairs = moekit_pairs(d), panels = moekit_panels(experts), stride = moekit_stride(d);
     if (tokens == 1) {
@@ -373,7 +424,7 @@ int moekit_bf16_gemm_native(const float *hidden, size_t tokens, size_t d, const 
         size_t rows = tokens - t0 < MR ? tokens - t0 : MR;
         for (size_t p0 = 0; p0 < pairs; p0 += KC) {
             size_t kc = pairs - p0 < KC ? pairs - p0 : KC;
-            if (moekit_pack_hidden(hidden + t0 * d, rows, d, p0, kc, a)) {
+            if (moekit_pack_hidden(moekit_hidden_from(hidden, t0, d), rows, d, p0, kc, a)) {
                 *badRow = moekit_first_bad_row(hidden, t0, rows, d);
                 return MOEKIT_NONFINITE;
             }
@@ -385,6 +436,18 @@ int moekit_bf16_gemm_native(const float *hidden, size_t tokens, size_t d, const 
         }
     }
     return MOEKIT_OK;
+}
+
+static MOEKIT_BF16_TARGET
+int moekit_bf16_gemm_native_f32(const float *hidden, size_t tokens, size_t d, const uint32_t *packed,
+                                size_t experts, float *logits, size_t *badRow) {
+    return moekit_bf16_gemm_native(moekit_hidden_f32(hidden), tokens, d, packed, experts, logits, badRow);
+}
+
+static MOEKIT_BF16_TARGET
+int moekit_bf16_gemm_native_bits(const uint16_t *hidden, size_t tokens, size_t d, const uint32_t *packed,
+                                 size_t experts, float *logits, size_t *badRow) {
+    return moekit_bf16_gemm_native(moekit_hidden_bits(hidden), tokens, d, packed, experts, logits, badRow);
 }
 
 /// CPUID: AVX512F, AVX512BW, AVX512VL and AVX512-BF16, and the OS saving the ZMM state.
@@ -443,22 +506,37 @@ uint32_t moekit_bf16_round16(const float *x, uint16_t *out) {
     return __builtin_reduce_or((moekit_u32x16)((rounded & 0x7F80u) == 0x7F80u));
 }
 
+/// Copies 16 bf16 values into `out`; returns nonzero lanes where one is not finite.
+static inline __attribute__((always_inline)) MOEKIT_AMX_TARGET
+uint32_t moekit_bf16_copy16(const uint16_t *x, uint16_t *out) {
+    moekit_u16x16 bits;
+    memcpy(&bits, x, sizeof bits);
+    memcpy(out, &bits, sizeof bits);
+    return __builtin_reduce_or((moekit_u16x16)((bits & 0x7F80u) == 0x7F80u));
+}
+
+/// Hidden elements i ..< i + 16 of `h` in bf16 into `out`; nonzero if one is not finite.
+static inline __attribute__((always_inline)) MOEKIT_AMX_TARGET
+uint32_t moekit_hidden_load16(moekit_hidden h, size_t i, uint16_t *out) {
+    return h.bf16 ? moekit_bf16_copy16(h.bits + i, out) : moekit_bf16_round16(h.f32 + i, out);
+}
+
 /// Packs hidden rows [rows ≤ AMX_M, d] for pairs [p0, p0 + kc) as words a[r * kc + q]: the
 /// row's bf16 values 2·p0 ..< 2·(p0 + kc) in order (pairs past d and missing rows zero);
 /// returns nonzero if a value is not finite in bf16.
-static MOEKIT_AMX_TARGET
-int moekit_pack_hidden_rows(const float *hidden, size_t rows, size_t d, size_t p0, size_t kc, uint32_t *a) {
+static inline __attribute__((always_inline)) MOEKIT_AMX_TARGET
+int moekit_pack_hidden_rows(moekit_hidden hidden, size_t rows, size_t d, size_t p0, size_t kc, uint32_t *a) {
     uint32_t bad = 0;
     for (size_t r = 0; r < AMX_M; r++) {
         uint16_t *out = (uint16_t *)(a + r * kc);
         size_t begin = 2 * p0, end = 2 * (p0 + kc), have = r < rows ? (d < begin ? 0 : (d < end ? d : end) - begin) : 0;
-        const float *h = hidden + r * d + begin;
+        moekit_hidden h = moekit_hidden_from(hidden, r, d);
         size_t i = 0;
-        for (; i + 16 <= have; i += 16) bad |= moekit_bf16_round16(h + i, out + i);
+        for (; i + 16 <= have; i += 16) bad |= moekit_hidden_load16(h, begin + i, out + i);
         for (; i < have; i++) {
-            uint16_t v = moekit_bf16_round(h[i]);
-            bad |= (v & 0x7F80u) == 0x7F80u;
-            out[i] = v;
+            uint32_t v = moekit_hidden_at(h, begin + i);
+            bad |= (uint32_t)moekit_bf16_is_nonfinite(v);
+            out[i] = (uint16_t)v;
         }
         for (; i < 2 * kc; i++) out[i] = 0;
     }
@@ -496,8 +574,8 @@ static inline size_t moekit_clip16(size_t total, size_t start) {
 /// loads two A tiles (16 tokens each) and two B tiles (16 experts each, straight from the
 /// packed panel) and issues four `tdpbf16ps`. Chunks of 512 pairs keep the packed hidden
 /// rows (64 KiB) in L2. A token's logits depend only on its own row: zero rows pad a block.
-static MOEKIT_AMX_TARGET
-int moekit_bf16_gemm_amx(const float *hidden, size_t tokens, size_t d, const uint32_t *packed,
+static inline __attribute__((always_inline)) MOEKIT_AMX_TARGET
+int moekit_bf16_gemm_amx(moekit_hidden hidden, size_t tokens, size_t d, const uint32_t *packed,
                          size_t experts, float *logits, size_t *badRow) {
     size_t stride = moekit_stride(d), panels = moekit_panels(experts);
     moekit_tile_config config;
@@ -511,7 +589,7 @@ int moekit_bf16_gemm_amx(const float *hidden, size_t tokens, size_t d, const uin
         size_t rows = tokens - t0 < AMX_M ? tokens - t0 : AMX_M;
         for (size_t p0 = 0; p0 < stride; p0 += AMX_KC) {
             size_t kc = stride - p0 < AMX_KC ? stride - p0 : AMX_KC;     // a multiple of 16
-            if (moekit_pack_hidden_rows(hidden + t0 * d, rows, d, p0, kc, a)) {
+            if (moekit_pack_hidden_rows(moekit_hidden_from(hidden, t0, d), rows, d, p0, kc, a)) {
                 _tile_release();
                 *badRow = moekit_first_bad_row(hidden, t0, rows, d);
                 return MOEKIT_NONFINITE;
@@ -543,6 +621,18 @@ int moekit_bf16_gemm_amx(const float *hidden, size_t tokens, size_t d, const uin
     }
     _tile_release();
     return MOEKIT_OK;
+}
+
+static MOEKIT_AMX_TARGET
+int moekit_bf16_gemm_amx_f32(const float *hidden, size_t tokens, size_t d, const uint32_t *packed,
+                             size_t experts, float *logits, size_t *badRow) {
+    return moekit_bf16_gemm_amx(moekit_hidden_f32(hidden), tokens, d, packed, experts, logits, badRow);
+}
+
+static MOEKIT_AMX_TARGET
+int moekit_bf16_gemm_amx_bits(const uint16_t *hidden, size_t tokens, size_t d, const uint32_t *packed,
+                              size_t experts, float *logits, size_t *badRow) {
+    return moekit_bf16_gemm_amx(moekit_hidden_bits(hidden), tokens, d, packed, experts, logits, badRow);
 }
 
 /// CPUID: AMX-TILE and AMX-BF16, the OS saving the tile state (XCR0), and Linux granting
@@ -587,17 +677,23 @@ int moekit_bf16_native_available(void) {
 #endif
 }
 
-int moekit_bf16_gemm(const float *hidden, size_t tokens, size_t d, const uint32_t *packed, size_t experts,
-                     float *logits, int kernel, size_t *badRow) {
+/// The instantiation of `kernel` for the hidden states' type (arguments checked).
+#define MOEKIT_BF16_CALL(name) (hidden.bf16 \
+    ? name##_bits(hidden.bits, tokens, d, packed, experts, logits, badRow) \
+    : name##_f32(hidden.f32, tokens, d, packed, experts, logits, badRow))
+
+static int moekit_bf16_gemm_run(moekit_hidden hidden, size_t tokens, size_t d, const uint32_t *packed,
+                                size_t experts, float *logits, int kernel, size_t *badRow) {
     if (tokens == 0) return MOEKIT_OK;
-    if (!hidden || !packed || !logits || !badRow || moekit_bf16_packed_words(experts, d) == 0
+    if (!(hidden.bf16 ? (const void *)hidden.bits : (const void *)hidden.f32) || !packed || !logits || !badRow
+        || moekit_bf16_packed_words(experts, d) == 0
         || (kernel != MOEKIT_BF16_KERNEL_NATIVE && kernel != MOEKIT_BF16_KERNEL_PORTABLE && kernel != MOEKIT_BF16_KERNEL_AMX)) {
         return MOEKIT_INVALID_ARGUMENT;
     }
     if (kernel == MOEKIT_BF16_KERNEL_AMX) {
 #if defined(MOEKIT_HAS_AMX_KERNEL)
         if (!moekit_bf16_amx_available()) return MOEKIT_INVALID_ARGUMENT;
-        return moekit_bf16_gemm_amx(hidden, tokens, d, packed, experts, logits, badRow);
+        return MOEKIT_BF16_CALL(moekit_bf16_gemm_amx);
 #else
         return MOEKIT_INVALID_ARGUMENT;
 #endif
@@ -605,10 +701,20 @@ int moekit_bf16_gemm(const float *hidden, size_t tokens, size_t d, const uint32_
 #if defined(MOEKIT_HAS_BF16_KERNEL)
     if (kernel == MOEKIT_BF16_KERNEL_NATIVE) {
         if (!moekit_bf16_native_available()) return MOEKIT_INVALID_ARGUMENT;
-        return moekit_bf16_gemm_native(hidden, tokens, d, packed, experts, logits, badRow);
+        return MOEKIT_BF16_CALL(moekit_bf16_gemm_native);
     }
 #else
     if (kernel == MOEKIT_BF16_KERNEL_NATIVE) return MOEKIT_INVALID_ARGUMENT;
 #endif
-    return moekit_bf16_gemm_portable(hidden, tokens, d, packed, experts, logits, badRow);
+    return MOEKIT_BF16_CALL(moekit_bf16_gemm_portable);
+}
+
+int moekit_bf16_gemm(const float *hidden, size_t tokens, size_t d, const uint32_t *packed, size_t experts,
+                     float *logits, int kernel, size_t *badRow) {
+    return moekit_bf16_gemm_run(moekit_hidden_f32(hidden), tokens, d, packed, experts, logits, kernel, badRow);
+}
+
+int moekit_bf16_gemm_bf16_hidden(const uint16_t *hidden, size_t tokens, size_t d, const uint32_t *packed,
+                                 size_t experts, float *logits, int kernel, size_t *badRow) {
+    return moekit_bf16_gemm_run(moekit_hidden_bits(hidden), tokens, d, packed, experts, logits, kernel, badRow);
 }

@@ -9,9 +9,12 @@ extension MoEBench {
         static let configuration = CommandConfiguration(
             abstract: "Apply a router to logits or hidden states from .npy files.",
             discussion: """
-                Input: --logits L.npy (float32 [T, E]), or --hidden H.npy (float32 [T, d]) with \
-                --gate G.npy (float32 [E, d]) and optionally --gate-bias (float32 [E], added to \
-                the logits as gpt-oss's router bias). --bias B.npy (float32 [E]) is a \
+                Input: --logits L.npy (float32 [T, E]), or --hidden H.npy [T, d] with --gate \
+                G.npy [E, d], each float32 or bf16 bits ('<u2', or '<V2' as np.save writes an \
+                ml_dtypes.bfloat16 array), and optionally --gate-bias (float32 [E], added to \
+                the logits as gpt-oss's router bias). With --gate-format bf16 a float32 gate \
+                or hidden state is rounded to bf16 and a bf16 one used as it is; with fp32 a \
+                bf16 one is widened to float32 (exact). --bias B.npy (float32 [E]) is a \
                 selection-only correction bias (DeepSeek-V3, Kimi K2, V4). Output: \
                 --out-indices (int32 [T, k]) and --out-weights (float32 [T, k]), written only \
                 when everything succeeded; without them the result is printed. The router: \
@@ -23,17 +26,17 @@ extension MoEBench {
         @Option(help: ArgumentHelp("Router logits, float32 [T, E].", valueName: "L.npy"))
         var logits: String?
 
-        @Option(help: ArgumentHelp("Hidden states, float32 [T, d] (with --gate).", valueName: "H.npy"))
+        @Option(help: ArgumentHelp("Hidden states, float32 or bf16 bits [T, d] (with --gate).", valueName: "H.npy"))
         var hidden: String?
 
-        @Option(help: ArgumentHelp("Gate weight, float32 [E, d] (nn.Linear layout).", valueName: "G.npy"))
+        @Option(help: ArgumentHelp("Gate weight, float32 or bf16 bits [E, d] (nn.Linear layout).", valueName: "G.npy"))
         var gate: String?
 
         @Option(name: .customLong("gate-bias"), help: ArgumentHelp("Linear bias of the gate, float32 [E].", valueName: "GB.npy"))
         var gateBias: String?
 
         @Option(name: .customLong("gate-format"),
-                help: "Router GEMM with --gate: fp32 (OpenBLAS) or bf16 (gate and hidden states rounded to bf16, float32 sums).")
+                help: "Router GEMM with --gate: fp32 (OpenBLAS) or bf16 (gate and hidden states in bf16, float32 sums).")
         var gateFormat: RouterGEMM.WeightFormat = .float32
 
         @Option(help: ArgumentHelp("Selection-only correction bias, float32 [E].", valueName: "B.npy"))
@@ -60,7 +63,7 @@ extension MoEBench {
             switch (logits, hidden, gate) {
             case (let path?, nil, nil):
                 logitRows = try NPY.read(Float.self, from: URL(fileURLWithPath: path))
-                try requireRank(logitRows, 2, path: path, expected: "[T, E]")
+                try requireRank(logitRows.shape, 2, path: path, expected: "[T, E]")
             case (nil, let h?, let g?):
                 logitRows = try gemmLogits(hiddenPath: h, gatePath: g)
             case (nil, nil, nil):
@@ -105,34 +108,51 @@ extension MoEBench {
         }
 
         private func gemmLogits(hiddenPath: String, gatePath: String) throws -> NPYArray<Float> {
-            let h = try NPY.read(Float.self, from: URL(fileURLWithPath: hiddenPath))
-            try requireRank(h, 2, path: hiddenPath, expected: "[T, d]")
-            let g = try NPY.read(Float.self, from: URL(fileURLWithPath: gatePath))
-            try requireRank(g, 2, path: gatePath, expected: "[E, d]")
-            guard g.shape[1] == h.shape[1] else {
+            let h = try NPY.readFloatingPoint(from: URL(fileURLWithPath: hiddenPath))
+            try requireRank(h.shape, 2, path: hiddenPath, expected: "[T, d]")
+            let g = try NPY.readFloatingPoint(from: URL(fileURLWithPath: gatePath))
+            try requireRank(g.shape, 2, path: gatePath, expected: "[E, d]")
+            let (experts, d) = (g.shape[0], g.shape[1])
+            guard d == h.shape[1] else {
                 throw NPYError.shapeMismatch(path: gatePath, expected: "[E, \(h.shape[1])] (d of the hidden states)", actual: g.shape)
             }
             var linearBias: [Float]?
             if let gateBias {
                 let b = try NPY.read(Float.self, from: URL(fileURLWithPath: gateBias))
-                guard b.shape == [g.shape[0]] else {
-                    throw NPYError.shapeMismatch(path: gateBias, expected: "[\(g.shape[0])] (one per expert)", actual: b.shape)
+                guard b.shape == [experts] else {
+                    throw NPYError.shapeMismatch(path: gateBias, expected: "[\(experts)] (one per expert)", actual: b.shape)
                 }
                 linearBias = b.values
             }
-            if let bad = h.values.firstIndex(where: { !$0.isFinite }) {
-                throw RoutingError.nonFiniteInput(buffer: "hidden states", index: bad, value: h.values[bad])
-            }
-            let gemm = try RouterGEMM(gate: g.values, experts: g.shape[0], hiddenSize: g.shape[1], gateBias: linearBias,
+            let gemm: RouterGEMM
+            switch (g, gateFormat) {
+            case (.bfloat16(let bits), .bfloat16):
+                gemm = try RouterGEMM(bfloat16Gate: bits.values, experts: experts, hiddenSize: d, gateBias: linearBias)
+            case (.bfloat16, .float32):
+                try SystemMemory.require("gate weight widened to float32", shape: g.shape, elementBytes: 4,
+                                         available: SystemMemory.availableBytes)
+                gemm = try RouterGEMM(gate: g.float32Values, experts: experts, hiddenSize: d, gateBias: linearBias)
+            case (.float32(let weights), _):
+                gemm = try RouterGEMM(gate: weights.values, experts: experts, hiddenSize: d, gateBias: linearBias,
                                       weightFormat: gateFormat)
+            }
             BLAS.threads = threads
-            // Checks the [T, E] logits against the available memory before allocating them.
-            return NPYArray(shape: [h.shape[0], g.shape[0]], values: try gemm.logits(hidden: h.values, threads: threads))
+            // Both check the [T, E] logits against the available memory before allocating them.
+            switch h {
+            case .float32(let hidden):
+                if let bad = hidden.values.firstIndex(where: { !$0.isFinite }) {
+                    throw RoutingError.nonFiniteInput(buffer: "hidden states", index: bad, value: hidden.values[bad])
+                }
+                return NPYArray(shape: [h.shape[0], experts], values: try gemm.logits(hidden: hidden.values, threads: threads))
+            case .bfloat16(let hidden):
+                return NPYArray(shape: [h.shape[0], experts],
+                                values: try gemm.logits(bfloat16Hidden: hidden.values, threads: threads))
+            }
         }
 
-        private func requireRank(_ a: NPYArray<Float>, _ rank: Int, path: String, expected: String) throws {
-            guard a.shape.count == rank, a.shape.last.map({ $0 >= 1 }) ?? false else {
-                throw NPYError.shapeMismatch(path: path, expected: expected, actual: a.shape)
+        private func requireRank(_ shape: [Int], _ rank: Int, path: String, expected: String) throws {
+            guard shape.count == rank, shape.last.map({ $0 >= 1 }) ?? false else {
+                throw NPYError.shapeMismatch(path: path, expected: expected, actual: shape)
             }
         }
 

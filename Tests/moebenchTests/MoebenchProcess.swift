@@ -72,6 +72,13 @@ extension NPYFileSuite {
         return url.path
     }
 
+    /// Writes bf16 bits `[shape]` as `name` in ``dir`` (dtype `<u2`) and returns its path.
+    func write(_ name: String, shape: [Int], bfloat16 bits: [UInt16]) throws -> String {
+        let url = dir.appendingPathComponent(name)
+        try Data(NPY.encode(NPYArray(shape: shape, values: bits))).write(to: url)
+        return url.path
+    }
+
     /// The path `name` would have in ``dir``.
     func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
 }

@@ -1,8 +1,8 @@
 //===--- FuzzNPY.swift - libFuzzer target: the .npy reader -----------------===//
 //
-// Decodes the input as a float32 and as an int32 `.npy` file. Either decoding throws an
-// `NPYError`, or the array it returns holds exactly product(shape) values and survives
-// encode → decode unchanged, bit for bit.
+// Decodes the input as a float32, an int32 and a uint16 (bf16 bits) `.npy` file. Each
+// decoding throws an `NPYError`, or the array it returns holds exactly product(shape) values
+// and survives encode → decode unchanged, bit for bit.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,6 +18,11 @@ public func fuzzNPY(_ data: UnsafeRawPointer?, _ count: Int) -> CInt {
     }
     do {
         check(try NPY.decode(bytes, as: Int32.self, path: "fuzz.npy"), bits: { UInt32(bitPattern: $0) })
+    } catch {
+        _ = error.description
+    }
+    do {
+        check(try NPY.decode(bytes, as: UInt16.self, path: "fuzz.npy"), bits: { UInt32($0) })
     } catch {
         _ = error.description
     }

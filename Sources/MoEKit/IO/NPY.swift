@@ -10,7 +10,8 @@
 import Foundation
 
 /// Reads and writes NumPy `.npy` files (format versions 1.0 and 2.0, little-endian
-/// float32 `<f4` and int32 `<i4`, C order).
+/// float32 `<f4`, int32 `<i4` and uint16 `<u2`, C order; bf16 data as raw bits, see
+/// ``readFloatingPoint(from:availableMemory:)``).
 public enum NPY {
     static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]  // \x93NUMPY
 
@@ -37,11 +38,11 @@ public enum NPY {
             bytes += (0..<4).map { UInt8((length >> (8 * $0)) & 0xFF) }
         }
         bytes += Array(header.utf8)
-        bytes.reserveCapacity(bytes.count + 4 * array.values.count)
+        let width = S.npyByteCount
+        bytes.reserveCapacity(bytes.count + width * array.values.count)
         for value in array.values {
             let bits = value.npyBits
-            bytes += [UInt8(bits & 0xFF), UInt8((bits >> 8) & 0xFF),
-                      UInt8((bits >> 16) & 0xFF), UInt8(bits >> 24)]
+            for byte in 0..<width { bytes.append(UInt8(truncatingIfNeeded: bits >> (8 * byte))) }
         }
         return bytes
     }
@@ -58,20 +59,25 @@ public enum NPY {
         guard bytes.count >= headerStart + headerLength else {
             throw .malformedHeader(path: path, reason: "file ends inside the \(headerLength)-byte header")
         }
-        let (header, count) = try header(bytes[headerStart..<(headerStart + headerLength)], as: S.self, path: path)
+        let header = try header(bytes[headerStart..<(headerStart + headerLength)], path: path)
+        try checkDType(header, as: S.self, path: path)
+        let count = try elementCount(header, as: S.self, path: path)
+        let width = S.npyByteCount
         let dataStart = headerStart + headerLength
         let available = bytes.count - dataStart
-        guard available >= 4 * count else {
-            throw .truncated(path: path, expectedBytes: 4 * count, actualBytes: available)
+        guard available >= width * count else {
+            throw .truncated(path: path, expectedBytes: width * count, actualBytes: available)
         }
-        guard available == 4 * count else {
-            throw .trailingBytes(path: path, count: available - 4 * count)
+        guard available == width * count else {
+            throw .trailingBytes(path: path, count: available - width * count)
         }
         let values = [S](unsafeUninitializedCapacity: count) { buffer, initialized in
             bytes.withUnsafeBytes { raw in
                 for i in 0..<count {
-                    let bits = raw.loadUnaligned(fromByteOffset: dataStart + 4 * i, as: UInt32.self)
-                    buffer[i] = S(npyBits: UInt32(littleEndian: bits))
+                    let bits = width == 2
+                        ? UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: dataStart + 2 * i, as: UInt16.self)))
+                        : UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: dataStart + 4 * i, as: UInt32.self))
+                    buffer[i] = S(npyBits: bits)
                 }
             }
             initialized = count
@@ -103,23 +109,30 @@ public enum NPY {
         return (headerStart, headerLength)
     }
 
-    /// Parses the header dictionary and checks dtype, order and that the element count fits.
-    static func header<S: NPYScalar>(
-        _ text: ArraySlice<UInt8>, as type: S.Type, path: String
-    ) throws(NPYError) -> (header: NPYHeader, count: Int) {
+    /// Parses the header dictionary and checks the order (C).
+    static func header(_ text: ArraySlice<UInt8>, path: String) throws(NPYError) -> NPYHeader {
         let header = try NPYHeader(parsing: String(decoding: text, as: UTF8.self), path: path)
+        guard !header.fortranOrder else { throw .fortranOrder(path: path) }
+        return header
+    }
+
+    /// Checks that the header's dtype is `S`'s.
+    static func checkDType<S: NPYScalar>(_ header: NPYHeader, as type: S.Type, path: String) throws(NPYError) {
         guard header.descriptor == S.npyDescriptor else {
             throw .unsupportedDType(path: path, found: header.descriptor, expected: S.npyDescriptor)
         }
-        guard !header.fortranOrder else { throw .fortranOrder(path: path) }
+    }
+
+    /// The element count of the header's shape, after checking that its bytes as `S` fit in `Int`.
+    static func elementCount<S: NPYScalar>(_ header: NPYHeader, as type: S.Type, path: String) throws(NPYError) -> Int {
         let (count, overflow) = header.shape.reduce((1, false)) { acc, d in
             let (p, o) = acc.0.multipliedReportingOverflow(by: d)
             return (p, acc.1 || o)
         }
-        guard !overflow, count <= Int.max / 4 else {
+        guard !overflow, count <= Int.max / S.npyByteCount else {
             throw .malformedHeader(path: path, reason: "shape \(header.shape) is too large")
         }
-        return (header, count)
+        return count
     }
 
     /// Reads an `.npy` file: the header first, then, once its shape has been checked against
@@ -129,7 +142,7 @@ public enum NPY {
     /// the header announces (plus up to 1 MiB to report trailing bytes).
     ///
     /// - Parameters:
-    ///   - type: `Float` (`<f4`) or `Int32` (`<i4`).
+    ///   - type: `Float` (`<f4`), `Int32` (`<i4`) or `UInt16` (`<u2`).
     ///   - url: The file; errors name it as `url.relativePath`.
     ///   - availableMemory: Bytes the data may take; ``SystemMemory/availableBytes`` by default,
     ///     `nil` skips the check.
@@ -139,49 +152,76 @@ public enum NPY {
     public static func read<S: NPYScalar>(
         _ type: S.Type = S.self, from url: URL, availableMemory: Int? = SystemMemory.availableBytes
     ) throws(NPYError) -> NPYArray<S> {
-        let path = url.relativePath
-        func io(_ failure: InputFile.Failure) -> NPYError { .io(path: path, reason: failure.reason) }
+        let file = try OpenFile(url)
+        try checkDType(file.header, as: S.self, path: file.path)
+        return try file.data(as: S.self, availableMemory: availableMemory)
+    }
+
+    /// An `.npy` file whose header has been read and parsed; the data comes next.
+    struct OpenFile {
+        let path: String
         let file: InputFile
-        do { file = try InputFile(path: url.path) } catch { throw io(error) }
-        func read(_ n: Int) throws(NPYError) -> [UInt8] {
-            do { return try file.readBytes(n) } catch { throw io(error) }
+        let header: NPYHeader
+        /// Bytes before the data: preamble and header.
+        let headerBytes: Int
+
+        init(_ url: URL) throws(NPYError) {
+            let path = url.relativePath
+            let file: InputFile
+            do { file = try InputFile(path: url.path) } catch { throw .io(path: path, reason: error.reason) }
+            func read(_ n: Int) throws(NPYError) -> [UInt8] {
+                do { return try file.readBytes(n) } catch { throw .io(path: path, reason: error.reason) }
+            }
+            var prefix = try read(10)
+            if prefix.count == 10 && prefix[6] == 2 { prefix += try read(2) }
+            let (headerStart, headerLength) = try NPY.preamble(prefix, path: path)
+            prefix += try read(headerLength)
+            guard prefix.count == headerStart + headerLength else {
+                throw .malformedHeader(path: path, reason: "file ends inside the \(headerLength)-byte header")
+            }
+            self.path = path
+            self.file = file
+            self.header = try NPY.header(prefix[headerStart...], path: path)
+            self.headerBytes = prefix.count
         }
 
-        var prefix = try read(10)
-        if prefix.count == 10 && prefix[6] == 2 { prefix += try read(2) }
-        let (headerStart, headerLength) = try preamble(prefix, path: path)
-        prefix += try read(headerLength)
-        guard prefix.count == headerStart + headerLength else {
-            throw .malformedHeader(path: path, reason: "file ends inside the \(headerLength)-byte header")
-        }
-        let (header, count) = try Self.header(prefix[headerStart...], as: S.self, path: path)
-        let dataBytes = 4 * count
-        if let size = file.regularFileSize {
-            let available = size - prefix.count
-            guard available >= dataBytes else { throw .truncated(path: path, expectedBytes: dataBytes, actualBytes: available) }
-            guard available == dataBytes else { throw .trailingBytes(path: path, count: available - dataBytes) }
-        }
-        do { try SystemMemory.require("data", shape: header.shape, elementBytes: 4, available: availableMemory) }
-        catch { throw .insufficientMemory(path: path, error) }
+        /// Reads the data as `S` (whose width the dtype must have): sizes checked against
+        /// the file's and the available memory before allocating.
+        func data<S: NPYScalar>(as type: S.Type, availableMemory: Int?) throws(NPYError) -> NPYArray<S> {
+            func io(_ failure: InputFile.Failure) -> NPYError { .io(path: path, reason: failure.reason) }
+            let count = try NPY.elementCount(header, as: S.self, path: path)
+            let width = S.npyByteCount
+            let dataBytes = width * count
+            if let size = file.regularFileSize {
+                let available = size - headerBytes
+                guard available >= dataBytes else { throw .truncated(path: path, expectedBytes: dataBytes, actualBytes: available) }
+                guard available == dataBytes else { throw .trailingBytes(path: path, count: available - dataBytes) }
+            }
+            do { try SystemMemory.require("data", shape: header.shape, elementBytes: width, available: availableMemory) }
+            catch { throw .insufficientMemory(path: path, error) }
 
-        var failure: InputFile.Failure?
-        var got = 0
-        var values = [S](unsafeUninitializedCapacity: count) { buffer, initialized in
-            do throws(InputFile.Failure) { got = try file.read(into: UnsafeMutableRawBufferPointer(buffer)) } catch { failure = error }
-            // Whole elements only; the rest is refused below.
-            initialized = failure == nil && got == dataBytes ? count : 0
+            var failure: InputFile.Failure?
+            var got = 0
+            var values = [S](unsafeUninitializedCapacity: count) { buffer, initialized in
+                do throws(InputFile.Failure) { got = try file.read(into: UnsafeMutableRawBufferPointer(buffer)) } catch { failure = error }
+                // Whole elements only; the rest is refused below.
+                initialized = failure == nil && got == dataBytes ? count : 0
+            }
+            if let failure { throw io(failure) }
+            guard got == dataBytes else { throw .truncated(path: path, expectedBytes: dataBytes, actualBytes: got) }
+            if file.regularFileSize == nil {
+                let extra: Int
+                do { extra = try file.remainingBytes(upTo: 1 << 20) } catch { throw io(error) }
+                guard extra == 0 else { throw .trailingBytes(path: path, count: extra) }
+            }
+            // The data is little-endian; a no-op on little-endian hosts.
+            if 1.littleEndian != 1 {
+                for i in values.indices {
+                    let bits = values[i].npyBits
+                    values[i] = S(npyBits: width == 2 ? UInt32(UInt16(truncatingIfNeeded: bits).byteSwapped) : bits.byteSwapped)
+                }
+            }
+            return NPYArray(shape: header.shape, values: values)
         }
-        if let failure { throw io(failure) }
-        guard got == dataBytes else { throw .truncated(path: path, expectedBytes: dataBytes, actualBytes: got) }
-        if file.regularFileSize == nil {
-            let extra: Int
-            do { extra = try file.remainingBytes(upTo: 1 << 20) } catch { throw io(error) }
-            guard extra == 0 else { throw .trailingBytes(path: path, count: extra) }
-        }
-        // The data is little-endian; a no-op on little-endian hosts.
-        if 1.littleEndian != 1 {
-            for i in values.indices { values[i] = S(npyBits: UInt32(littleEndian: values[i].npyBits)) }
-        }
-        return NPYArray(shape: header.shape, values: values)
     }
 }

@@ -2,12 +2,19 @@
 
 /// A scalar type MoEKit reads and writes in `.npy` files.
 public protocol NPYScalar: Sendable {
-    /// The NumPy dtype string, little-endian (`<f4`, `<i4`).
+    /// The NumPy dtype string, little-endian (`<f4`, `<i4`, `<u2`).
     static var npyDescriptor: String { get }
-    /// The scalar's bit pattern, for little-endian encoding.
+    /// Bytes per element in the file: 2 or 4.
+    static var npyByteCount: Int { get }
+    /// The scalar's bit pattern, for little-endian encoding (the low `npyByteCount` bytes).
     var npyBits: UInt32 { get }
     /// The scalar with this bit pattern.
     init(npyBits: UInt32)
+}
+
+extension NPYScalar {
+    /// The scalar's size in memory (`MemoryLayout<Self>.size`), which the file's matches.
+    public static var npyByteCount: Int { MemoryLayout<Self>.size }
 }
 
 extension Float: NPYScalar {
@@ -20,6 +27,13 @@ extension Int32: NPYScalar {
     public static var npyDescriptor: String { "<i4" }
     public var npyBits: UInt32 { UInt32(bitPattern: self) }
     public init(npyBits: UInt32) { self.init(bitPattern: npyBits) }
+}
+
+/// `<u2`: also how bf16 data is stored portably (its raw bits, `array.view(np.uint16)`).
+extension UInt16: NPYScalar {
+    public static var npyDescriptor: String { "<u2" }
+    public var npyBits: UInt32 { UInt32(self) }
+    public init(npyBits: UInt32) { self.init(truncatingIfNeeded: npyBits) }
 }
 
 /// A row-major (C-order) array with its shape, as stored in a NumPy `.npy` file.

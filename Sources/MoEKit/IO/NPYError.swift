@@ -10,7 +10,8 @@ public enum NPYError: Error, Equatable, Sendable, CustomStringConvertible {
     case unsupportedVersion(path: String, major: UInt8, minor: UInt8)
     /// The header dictionary cannot be parsed.
     case malformedHeader(path: String, reason: String)
-    /// The dtype is not the one expected (only little-endian `<f4` and `<i4` are supported).
+    /// The dtype is not the one expected (little-endian `<f4`, `<i4` and `<u2` are supported);
+    /// `expected` lists those accepted here, separated by `", "`.
     case unsupportedDType(path: String, found: String, expected: String)
     /// The array is stored in Fortran (column-major) order.
     case fortranOrder(path: String)
@@ -37,7 +38,9 @@ public enum NPYError: Error, Equatable, Sendable, CustomStringConvertible {
         case .malformedHeader(let path, let reason):
             return "\(path): malformed .npy header: \(reason)"
         case .unsupportedDType(let path, let found, let expected):
-            return "\(path): dtype '\(found)' is not supported here; expected '\(expected)'"
+            let accepted = expected.components(separatedBy: ", ").map { "'\($0)'" }
+            let list = accepted.count < 2 ? accepted.joined() : accepted.dropLast().joined(separator: ", ") + " or " + accepted.last!
+            return "\(path): dtype '\(found)' is not supported here; expected \(list)"
         case .fortranOrder(let path):
             return "\(path): Fortran-order arrays are not supported; save a C-contiguous array"
         case .truncated(let path, let expected, let actual):

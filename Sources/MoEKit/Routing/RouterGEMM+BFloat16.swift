@@ -33,10 +33,47 @@ extension RouterGEMM {
         }
     }
 
+    /// Hidden states `[T, d]` as the bf16 kernel takes them: float32 (rounded to bf16 as
+    /// they are packed) or bf16 bits (used as they are).
+    enum KernelHidden {
+        case float32(UnsafePointer<Float>)
+        case bfloat16(UnsafePointer<UInt16>)
+
+        /// Runs the kernel on rows `rows`; returns the first row (from the start of `rows`)
+        /// not finite in bf16, or `nil`.
+        func run(rows: Range<Int>, d: Int, gate: UnsafePointer<UInt32>, experts: Int,
+                 into out: UnsafeMutablePointer<Float>, kernel: BFloat16.Kernel) -> Int? {
+            var row = 0
+            let status = switch self {
+            case .float32(let h):
+                moekit_bf16_gemm(h + rows.lowerBound * d, rows.count, d, gate, experts,
+                                 out + rows.lowerBound * experts, kernel.code, &row)
+            case .bfloat16(let h):
+                moekit_bf16_gemm_bf16_hidden(h + rows.lowerBound * d, rows.count, d, gate, experts,
+                                             out + rows.lowerBound * experts, kernel.code, &row)
+            }
+            return status == MOEKIT_OK ? nil : row
+        }
+
+        /// The error for the first value of row `t` that is not finite in bf16.
+        func nonFiniteError(row t: Int, d: Int) -> RoutingError {
+            switch self {
+            case .float32(let h):
+                let row = UnsafeBufferPointer(start: h + t * d, count: d)
+                let i = row.firstIndex { BFloat16.float(BFloat16.rounded([$0])[0]).isFinite == false } ?? 0
+                return .nonFiniteInput(buffer: "hidden states", index: t * d + i, value: row[i])
+            case .bfloat16(let h):
+                let row = UnsafeBufferPointer(start: h + t * d, count: d)
+                let i = row.firstIndex { !BFloat16.float($0).isFinite } ?? 0
+                return .nonFiniteInput(buffer: "bf16 hidden states", index: t * d + i, value: BFloat16.float(row[i]))
+            }
+        }
+    }
+
     /// bf16 logits of `tokens` rows with `kernel`, split over at most `threads` workers
     /// (8 tokens each at least); throws for the first hidden value not finite in bf16.
     func bfloat16Logits(
-        _ hidden: UnsafePointer<Float>, tokens: Int, into out: UnsafeMutablePointer<Float>,
+        _ hidden: KernelHidden, tokens: Int, into out: UnsafeMutablePointer<Float>,
         kernel: BFloat16.Kernel, threads: Int
     ) throws(RoutingError) {
         let (d, e) = (hiddenSize, experts)
@@ -44,9 +81,7 @@ extension RouterGEMM {
             let gate = packed.baseAddress!
             let workers = max(1, min(threads, tokens / 8))
             if workers == 1 {
-                var row = 0
-                let status = moekit_bf16_gemm(hidden, tokens, d, gate, e, out, kernel.code, &row)
-                return status == MOEKIT_OK ? nil : row
+                return hidden.run(rows: 0..<tokens, d: d, gate: gate, experts: e, into: out, kernel: kernel)
             }
             let found = UnsafeMutableBufferPointer<Int>.allocate(capacity: workers)
             defer { found.deallocate() }
@@ -55,18 +90,13 @@ extension RouterGEMM {
             DispatchQueue.concurrentPerform(iterations: workers) { part in
                 let (hidden, gate, out, found) = pointers.value
                 let rows = Router.rows(ofPart: part, parts: workers, tokens: tokens)
-                var row = 0
-                let status = moekit_bf16_gemm(hidden + rows.lowerBound * d, rows.count, d, gate, e,
-                                              out + rows.lowerBound * e, kernel.code, &row)
-                if status != MOEKIT_OK { found[part] = rows.lowerBound + row }
+                if let row = hidden.run(rows: rows, d: d, gate: gate, experts: e, into: out, kernel: kernel) {
+                    found[part] = rows.lowerBound + row
+                }
             }
             return found.first(where: { $0 >= 0 })
         }
-        if let t = bad {
-            let row = UnsafeBufferPointer(start: hidden + t * d, count: d)
-            let i = row.firstIndex { BFloat16.float(BFloat16.rounded([$0])[0]).isFinite == false } ?? 0
-            throw .nonFiniteInput(buffer: "hidden states", index: t * d + i, value: row[i])
-        }
+        if let t = bad { throw hidden.nonFiniteError(row: t, d: d) }
         addGateBias(out, tokens: tokens)
     }
 
@@ -79,6 +109,6 @@ extension RouterGEMM {
         precondition(hidden.count % hiddenSize == 0 && logits.count == hidden.count / hiddenSize * experts)
         let tokens = hidden.count / hiddenSize
         guard tokens > 0 else { return }
-        try bfloat16Logits(hidden.baseAddress!, tokens: tokens, into: logits.baseAddress!, kernel: kernel, threads: threads)
+        try bfloat16Logits(.float32(hidden.baseAddress!), tokens: tokens, into: logits.baseAddress!, kernel: kernel, threads: threads)
     }
 }

@@ -11,8 +11,9 @@
 /// each). Memory: `2·E·d` floats.
 ///
 /// With ``WeightFormat/bfloat16`` the gate is stored once in bf16 (2·E·d bytes, packed for
-/// the kernel), the hidden states are rounded to bf16 per tile, and products are summed in
-/// float32 by MoEKit's own kernel: AMX-BF16 tiles or AVX512-BF16 (`vdpbf16ps`) where the
+/// the kernel), the hidden states are rounded to bf16 per tile (or come in bf16:
+/// ``logits(bfloat16Hidden:into:threads:)``), and products are summed in float32 by MoEKit's
+/// own kernel: AMX-BF16 tiles or AVX512-BF16 (`vdpbf16ps`) where the
 /// CPU has them, a portable vector kernel elsewhere (``BFloat16/Kernel``).
 ///
 /// > Note: the Hugging Face DeepSeek-V3 and Kimi routers run this GEMM in float32 as here;
@@ -195,7 +196,7 @@ public struct RouterGEMM: Sendable {
         guard tokens > 0, let h = hidden.baseAddress, let out = logits.baseAddress else { return }
         if weightFormat == .bfloat16 {
             // Adds the gate bias itself.
-            return try bfloat16Logits(h, tokens: tokens, into: out, kernel: BFloat16.Kernel.selected, threads: threads)
+            return try bfloat16Logits(.float32(h), tokens: tokens, into: out, kernel: BFloat16.Kernel.selected, threads: threads)
         }
         if tokens <= Self.largestMatrixVectorBatch {
             // One sgemv per token: below 4 tokens sgemm does worse than streaming the gate

@@ -182,6 +182,12 @@ int moekit_bf16_amx_available(void);
 int moekit_bf16_gemm(const float *hidden, size_t tokens, size_t d, const uint32_t *packed, size_t experts,
                      float *logits, int kernel, size_t *badRow);
 
+/// `moekit_bf16_gemm` on hidden states already in bf16: [tokens, d] row-major bits, used as
+/// they are. The same kernels, sums and status; the logits are bit-identical to those of
+/// `moekit_bf16_gemm` on float32 hidden states that round to these bits.
+int moekit_bf16_gemm_bf16_hidden(const uint16_t *hidden, size_t tokens, size_t d, const uint32_t *packed,
+                                 size_t experts, float *logits, int kernel, size_t *badRow);
+
 /// `iterations` rounds of 16 independent register-only `vdpbf16ps` (64 FLOPs each); returns
 /// a value depending on all of them. 0 without the AVX512-BF16 kernel. The bf16 dot-product
 /// peak is 1024 · iterations FLOPs over the time it takes.
