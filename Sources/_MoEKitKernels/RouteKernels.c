@@ -45,7 +45,7 @@ static inline __m512 moekit_exp2_approx_avx512(__m512 u, int coarse) {
 }
 
 /// The approximate score of 16 finite logits: sigmoid within 8.1e-5 absolute, sqrt-softplus
-/// within 1.4e-4 relative (see moekit_prune_survivors_avx512).
+/// within 1.14e-3 relative (see moekit_prune_pass1_avx512).
 __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,fma"), always_inline))
 static inline __m512 moekit_approx_key_avx512(__m512 v, int scoring) {
     if (scoring == MOEKIT_SCORING_SIGMOID) {
@@ -54,7 +54,8 @@ static inline __m512 moekit_approx_key_avx512(__m512 v, int scoring) {
         return _mm512_rcp14_ps(_mm512_add_ps(e, _mm512_set1_ps(1.0f)));
     }
     // sqrt(max(v, 0) + log1p(e)), e = e^-|v| >= 2^-100 (so that the sum is positive for
-    // its rsqrt), log1p(e) = e q(e) by a degree-4 fit (relative error 5.7e-5).
+    // its rsqrt, and vrsqrt14ps treats subnormal inputs as 0), e by the coarse 2^f, log1p(e) =
+    // e q(e) by a degree-3 fit (relative error 3.9e-4).
     __m512 u = _mm512_max_ps(_mm512_mul_ps(_mm512_abs_ps(v), _mm512_set1_ps(-1.44269504088896341f)),
                              _mm512_set1_ps(-100.0f));
     __m512 e = moekit_exp2_approx_avx512(u, 1);
@@ -154,12 +155,14 @@ int moekit_chosen_weights(const moekit_route_params *p, const float *scores, con
 
 // MARK: - Pruned rows: approximate keys for all, exact keys for the few that can be chosen
 //
-// For E a multiple of 16 (at least 32), k <= 16 and no group limit, a row is routed in two
-// passes. Pass 1 computes an approximate key a_i = approx(x_i) + b_i for every expert
-// (KernelMath.h, portable: sigmoid within 1.5e-5 absolute, sqrt-softplus within 3e-5
-// relative; AVX-512: 4.2e-5 and 7.0e-5; `delta` below is more than 4x those plus the
-// rounding of the bias addition), so |a_i - key_i| <= delta for every i, and keeps the two largest
-// a_i of each lane. The k-th largest of those 32 (distinct experts), A, is at most the k-th
+// For E a multiple of 16 (at least 32) and k <= 16, a row is routed in two passes. Pass 1
+// computes an approximate key a_i = approx(x_i) + b_i for every expert (KernelMath.h,
+// portable: sigmoid within 1.5e-5 absolute, sqrt-softplus within 3e-5 relative; AVX-512:
+// 8.1e-5 and 1.14e-3 proven, 4.3e-5 and 1.11e-3 measured over every 15th float bit pattern;
+// `delta` below is at least twice the proven bounds plus the rounding of the bias addition),
+// so |a_i - key_i| <= delta for every i, and keeps 32 lane maxima of distinct experts (the
+// portable pass: the two largest a_i of each lane; AVX-512: the largest of the even and of
+// the odd vectors of each lane). The k-th largest of those 32, A, is at most the k-th
 // largest approximate key, which is at most K + delta with K the exact k-th largest key.
 // An expert in the exact top k has key_i >= K, so a_i >= K - delta >= A - 2 delta: every
 // expert that can be chosen survives the cut a_i >= A - 2 delta. Only the survivors
@@ -205,10 +208,10 @@ static int moekit_prune_setup(const moekit_route_params *p, float *biasMargin, f
     return grouped ? 2 : 1;
 }
 
-/// delta of a pruned row: 2e-4 absolute for sigmoid, 3e-4 relative to the row's largest
-/// score (at most sqrt(max(x, 0) + ln 2), x the largest logit, from the lane maxima `top`)
-/// plus 1e-14 for sqrt-softplus: more than 4x the measured error of either approximation
-/// (portable or AVX-512), plus the rounding of the bias addition (`biasMargin`).
+/// delta of a pruned row: 2e-4 absolute for sigmoid, 2.5e-3 relative to an upper bound on
+/// the row's largest score plus 1e-14 for sqrt-softplus: more than twice the proven error of
+/// either approximation (portable or AVX-512), plus the rounding of the bias addition
+/// (`biasMargin`).
 static inline __attribute__((always_inline))
 float moekit_prune_delta(float largestScore, int scoring, float biasMargin) {
     if (scoring == MOEKIT_SCORING_SIGMOID) return 2e-4f + biasMargin;      // scores in (0, 1]
@@ -231,7 +234,7 @@ float moekit_prune_cut(const float *hiLanes, const float *loLanes, float largest
 }
 
 /// An upper bound on a pruned row's largest exact score from its approximate keys (lane
-/// maxima `lanes`, 32): every exact score is within 1.4e-4 relative of its approximation
+/// maxima `lanes`, 32): every exact score is within 1.14e-3 relative of its approximation
 /// (AVX-512 pass), which is the key minus its bias, rounded.
 static inline __attribute__((always_inline)) float moekit_prune_largest_score(const float *lanes, float smallestBias) {
     moekit_f32x16 a, b;
@@ -382,10 +385,12 @@ static inline void moekit_rank_batch_avx512(const moekit_route_params *p, size_t
 /// Pass 1 of a pruned row with AVX-512 instructions: approximate keys into `approx`, and
 /// into `lanes` the lane maxima of the even and of the odd vectors (32 distinct experts) and,
 /// for sqrt-softplus, the lane maxima of the logits. Returns nonzero when the row holds NaN
-/// or +-inf. Approximations: 2^f by a degree-3 fit (relative error 7.5e-5), 1/(1 + e) and
-/// 1/sqrt by vrcp14ps / vrsqrt14ps (relative error at most 2^-14), log1p(e) by a degree-4 fit
-/// (relative error 5.7e-5): sigmoid within 7.5e-5/4 + 2^-14 < 8.1e-5 absolute, sqrt-softplus
-/// within (7.5e-5 + 5.7e-5)/2 + 2^-14 < 1.4e-4 relative (e^-|x| clamped at 2^-100, below
+/// or +-inf. Approximations: 2^f by a degree-3 fit (relative error 7.5e-5; sigmoid) or a
+/// degree-2 fit (1.73e-3; sqrt-softplus), 1/(1 + e) and 1/sqrt by vrcp14ps / vrsqrt14ps
+/// (relative error at most 2^-14), log1p(e) by a degree-3 fit (relative error 3.9e-4):
+/// sigmoid within 7.5e-5/4 + 2^-14 < 8.1e-5 absolute (the error of e moves 1/(1 + e) by at
+/// most s(1 - s) times it), sqrt-softplus within (1.73e-3 + 3.9e-4)/2 + 2^-14 < 1.14e-3
+/// relative (an error of e moves log1p(e) relatively by at most as much; e^-|x| clamped at 2^-100, below
 /// which the error is absolute, under 1e-30).
 __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,fma"), always_inline))
 static inline int moekit_prune_pass1_avx512(const float *x, const float *bias, size_t n, int scoring,

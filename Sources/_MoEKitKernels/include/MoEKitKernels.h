@@ -119,10 +119,11 @@ size_t moekit_route_scratch_floats(const moekit_route_params *p);
 
 /// Routes `rows` rows of logits [rows, E] into indices and weights [rows, k], fused per row
 /// (scores, keys and the non-finite check in one pass, then selection and weights), for
-/// sigmoid and sqrt-softplus scoring. Without a group limit (E a multiple of 16, k <= 16),
-/// a row is first scored approximately, and only the experts that a proven error bound
-/// leaves in reach of the top k (typically k + 1 to k + 3) are scored exactly and ranked;
-/// see RouteKernels.c. Same results, bit for bit, as scoring with
+/// sigmoid and sqrt-softplus scoring. For E a multiple of 16 and k <= 16 (and, with a group
+/// limit, up to 8 groups of whole 16-expert vectors, sigmoid scoring, on AVX-512), a row is
+/// first scored approximately, and only the experts that a proven error bound leaves in
+/// reach of the top k (typically k + 1 to k + 3) are scored exactly and ranked; a row whose
+/// kept groups the approximation cannot decide is scored exactly. See RouteKernels.c. Same results, bit for bit, as scoring with
 /// moekit_sigmoid / moekit_sqrt_softplus, selecting with moekit_topk (or
 /// moekit_group_limited_topk when kept < groups) and weighting as described above: rows in
 /// descending key order, the lower index winning ties.
