@@ -160,10 +160,9 @@ int moekit_chosen_weights(const moekit_route_params *p, const float *scores, con
 // portable: sigmoid within 1.5e-5 absolute, sqrt-softplus within 3e-5 relative; AVX-512:
 // 8.1e-5 and 1.14e-3 proven, 4.3e-5 and 1.11e-3 measured over every 15th float bit pattern;
 // `delta` below is at least twice the proven bounds plus the rounding of the bias addition),
-// so |a_i - key_i| <= delta for every i, and keeps 32 lane maxima of distinct experts (the
-// portable pass: the two largest a_i of each lane; AVX-512: the largest of the even and of
-// the odd vectors of each lane). The k-th largest of those 32, A, is at most the k-th
-// largest approximate key, which is at most K + delta with K the exact k-th largest key.
+// so |a_i - key_i| <= delta for every i, and keeps the largest a_i of each of the 16 lanes
+// (distinct experts). The k-th largest of those 16, A, is at most the k-th largest
+// approximate key, which is at most K + delta with K the exact k-th largest key.
 // An expert in the exact top k has key_i >= K, so a_i >= K - delta >= A - 2 delta: every
 // expert that can be chosen survives the cut a_i >= A - 2 delta. Only the survivors
 // (typically k + 1 to k + 3) are scored exactly, with the same functions as the other
@@ -218,18 +217,21 @@ float moekit_prune_delta(float largestScore, int scoring, float biasMargin) {
     return 2.5e-3f * largestScore + 1e-14f + biasMargin * (1.0f + largestScore);
 }
 
-/// The cut a_i >= A - 2 delta of a pruned row, from the two largest approximate keys of
-/// each lane (`hiLanes`, `loLanes`, 16 each) and, for sqrt-softplus, the lane maxima of the
-/// logits (`topLanes`). (Pointers, not vectors: a vector argument's ABI differs between the
-/// clones.)
+/// The cut a_i >= A - 2 delta of a pruned row: A is the k-th largest of the 16 lane maxima
+/// of the approximate keys, the larger of `aLanes` and `bLanes` in each lane (lane maxima of
+/// two disjoint sets of vectors, or the same array twice), sorted by a bitonic network.
+/// (Pointers, not vectors: a vector argument's ABI differs between the clones.)
 static inline __attribute__((always_inline))
-float moekit_prune_cut(const float *hiLanes, const float *loLanes, float largestScore, size_t k, int scoring,
+float moekit_prune_cut(const float *aLanes, const float *bLanes, float largestScore, size_t k, int scoring,
                        float biasMargin) {
-    moekit_f32x16 hi, lo;
-    memcpy(&hi, hiLanes, sizeof hi);
-    memcpy(&lo, loLanes, sizeof lo);
+    moekit_f32x16 a, b;
+    memcpy(&a, aLanes, sizeof a);
+    memcpy(&b, bLanes, sizeof b);
     float delta = moekit_prune_delta(largestScore, scoring, biasMargin);
-    float bound = moekit_kth_largest32(hi, lo, k);
+    moekit_f32x16 sorted = moekit_sort16(a > b ? a : b);
+    float ascending[16];
+    memcpy(ascending, &sorted, sizeof ascending);
+    float bound = ascending[16 - k];
     return bound - (2.0f * delta + 0x1p-22f * fabsf(bound));
 }
 
@@ -251,7 +253,7 @@ static inline __attribute__((always_inline)) float moekit_prune_largest_score(co
 static inline __attribute__((always_inline))
 int moekit_prune_survivors(const float *x, const float *bias, size_t n, size_t k, int scoring, float biasMargin,
                            float *approx, int32_t *si, float *sx) {
-    moekit_f32x16 hi = -INFINITY, lo = -INFINITY, top = -INFINITY;
+    moekit_f32x16 hi = -INFINITY, top = -INFINITY;
     moekit_f32x16 bad = 0.0f;                   // x * 0 is 0 for finite x, NaN otherwise
     for (size_t i = 0; i < n; i += 16) {
         moekit_f32x16 v;
@@ -270,18 +272,15 @@ int moekit_prune_survivors(const float *x, const float *bias, size_t n, size_t k
             a = a + b;
         }
         memcpy(approx + i, &a, sizeof a);
-        moekit_f32x16 smaller = a < hi ? a : hi;
         hi = a > hi ? a : hi;
-        lo = smaller > lo ? smaller : lo;
     }
     if (__builtin_reduce_or((moekit_i32x16)(bad != bad))) return -1;
-    float lanes[48];
+    float lanes[16];
     memcpy(lanes, &hi, sizeof hi);
-    memcpy(lanes + 16, &lo, sizeof lo);
     // The largest score is at most sqrt(max(x, 0) + ln 2), x the largest logit.
     float largestLogit = __builtin_reduce_max(top);
     float largestScore = sqrtf((largestLogit > 0.0f ? largestLogit : 0.0f) + 0.6932f) * 1.0001f;
-    float cut = moekit_prune_cut(lanes, lanes + 16, largestScore, k, scoring, biasMargin);
+    float cut = moekit_prune_cut(lanes, lanes, largestScore, k, scoring, biasMargin);
     for (size_t j = 0; j < 16; j++) { si[j] = 0; sx[j] = 0.0f; }
     int count = 0;
     for (size_t i = 0; i < n; i += 64) {
@@ -458,7 +457,7 @@ static inline void moekit_prune_rows_avx512_body(const moekit_route_params *p, c
                                                  float *approx, int32_t (*si)[32], float (*sx)[32], int *found,
                                                  int32_t *indices, float *weights) {
     size_t n = p->experts, k = p->k;
-    float lanes[4][48], cut[4];
+    float lanes[4][32], cut[4];
     int bad[4];
     for (size_t r = 0; r < m; r++) bad[r] = moekit_prune_pass1_avx512(x + r * n, bias, n, scoring, approx + r * n, lanes[r]);
     for (size_t r = 0; r < m; r++) {
@@ -516,6 +515,10 @@ static inline int moekit_prune_grouped_pass1_avx512(const float *x, const float 
                 __m512 a = moekit_approx_key_avx512(v, scoring);
                 if (bias) a = _mm512_add_ps(a, _mm512_loadu_ps(bias + i));
                 _mm512_storeu_ps(approx + i, a);
+                if (i == g * size) {            // the group's first vector
+                    hi = a;
+                    continue;
+                }
                 __m512 smaller = _mm512_min_ps(a, hi);
                 hi = _mm512_max_ps(a, hi);
                 lo = _mm512_max_ps(smaller, lo);
@@ -600,7 +603,7 @@ static inline void moekit_prune_grouped_rows_avx512_body(const float *x, size_t 
                                                          int *found, int32_t *indices, float *weights) {
     size_t n = p->experts, groups = p->groups, size = n / groups;
     moekit_v16 groupScores[4];
-    float lanes[4][48];
+    float lanes[4][32];
     unsigned keptMask[4];
     int bad[4];
     for (size_t r = 0; r < m; r++) {

@@ -52,19 +52,6 @@ static inline __attribute__((always_inline)) moekit_f32x16 moekit_sort16(moekit_
 #undef MOEKIT_BITONIC_STEP
 #undef MOEKIT_UNPAREN
 
-/// The k-th largest (1 <= k <= 16) of the 32 values in `a` and `b`, counting repeats: both
-/// sorted, then the larger of each ascending lane and the other's mirrored lane (the top 16
-/// of the 32, a bitonic sequence), sorted. When every value is an element of one row at a
-/// distinct position, the result is a lower bound on the row's k-th largest.
-static inline __attribute__((always_inline)) float moekit_kth_largest32(moekit_f32x16 a, moekit_f32x16 b, size_t k) {
-    moekit_f32x16 sa = moekit_sort16(a), sb = moekit_sort16(b);
-    moekit_f32x16 rb = __builtin_shufflevector(sb, sb, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
-    moekit_f32x16 top = moekit_bitonic_clean16(rb > sa ? rb : sa);
-    float ascending[16];
-    memcpy(ascending, &top, sizeof ascending);
-    return ascending[16 - k];
-}
-
 // MARK: - Selection
 
 /// Inserts (v, ix) into a descending list of `*count` entries (capacity k). Called in
