@@ -345,10 +345,23 @@ static inline int moekit_rank_survivors_avx512(const moekit_route_params *p, con
     __m512 value = score;
     if (hasBias) value = _mm512_add_ps(value, _mm512_loadu_ps(sx + 16));
     value = _mm512_mask_blend_ps(real, _mm512_set1_ps(-INFINITY), value);
-    _mm512_storeu_ps(values, value);
-    _mm512_storeu_si512(indexes, index);
-    moekit_ranks16(values, indexes, ranks);
-    __m512i rank = _mm512_loadu_si512(ranks);
+    // Rank by key alone (the keys above each lane, over the 15 rotations of the lanes),
+    // noting equal keys on the way; a tie between survivors (rare) is ranked again with the
+    // lower-index rule. Padding lanes (-inf) rank at `count` or later.
+    __m512i rank = _mm512_setzero_si512(), one = _mm512_set1_epi32(1);
+    __mmask16 equal = 0;
+    for (int r = 1; r < 16; r++) {
+        __m512 rotated = _mm512_permutexvar_ps(_mm512_and_si512(_mm512_add_epi32(lane, _mm512_set1_epi32(r)),
+                                                                _mm512_set1_epi32(15)), value);
+        rank = _mm512_mask_add_epi32(rank, _mm512_cmp_ps_mask(rotated, value, _CMP_GT_OQ), rank, one);
+        equal |= _mm512_cmp_ps_mask(rotated, value, _CMP_EQ_OQ);
+    }
+    if (equal & real) {
+        _mm512_storeu_ps(values, value);
+        _mm512_storeu_si512(indexes, index);
+        moekit_ranks16(values, indexes, ranks);
+        rank = _mm512_loadu_si512(ranks);
+    }
     __mmask16 chosen = _mm512_cmplt_epi32_mask(rank, _mm512_set1_epi32(k));
     float slotScore[16];
     int32_t slotIndex[16];
