@@ -56,8 +56,9 @@ static inline __m512 moekit_approx_key_avx512(__m512 v, int scoring) {
     // sqrt(max(v, 0) + log1p(e)), e = e^-|v| >= 2^-100 (so that the sum is positive for
     // its rsqrt, and vrsqrt14ps treats subnormal inputs as 0), e by the coarse 2^f, log1p(e) =
     // e q(e) by a degree-3 fit (relative error 3.9e-4).
-    __m512 u = _mm512_max_ps(_mm512_mul_ps(_mm512_abs_ps(v), _mm512_set1_ps(-1.44269504088896341f)),
-                             _mm512_set1_ps(-100.0f));
+    // min(|v|, 69.3) by one vrangeps (imm 0b1010: the smaller magnitude, sign cleared), so that
+    // u = -|v| log2(e) >= -100.
+    __m512 u = _mm512_mul_ps(_mm512_range_ps(v, _mm512_set1_ps(69.3f), 0xA), _mm512_set1_ps(-1.44269504088896341f));
     __m512 e = moekit_exp2_approx_avx512(u, 1);
     __m512 q = _mm512_fmadd_ps(e, _mm512_set1_ps(-0.0743423253f), _mm512_set1_ps(0.254022092f));
     q = _mm512_fmadd_ps(q, e, _mm512_set1_ps(-0.486411899f));
