@@ -1,0 +1,403 @@
+//===--- SoftmaxRouteKernels.c - Fused routing for softmax and raw-logit routers ===//
+//
+// See MoEKitKernels.h. `moekit_route_softmax` routes whole rows of a router without bias or
+// group limit that scores with a softmax over all experts (Qwen3-MoE, Mixtral) or selects on
+// the raw logits (gpt-oss, Llama 4), with the same bits as MoEKit's row-by-row path
+// (Router+Logits.swift), which it replaces for these routers.
+//
+// A softmax router selects on the logits: the softmax is monotonic, so the logits' order is
+// the probabilities' order, except where two different logits round to one probability.
+// The k + 1 largest logits are therefore taken, and a row where neighbouring candidates'
+// exponentials are within 2^-20 relative (or the last one is below e^-70 of the largest,
+// near the subnormal range) is selected again on the probabilities (moekit_softmax, then
+// moekit_topk); see `probabilitiesStrictlyOrdered` in Router+Logits.swift.
+//
+// For E a multiple of 16 (at least 32) and at most 16 candidates, a row takes one pass over
+// its logits for the 16 lane maxima (and the NaN / ±inf check); the c-th largest lane
+// maximum (c candidates: each lane maximum is a different expert) is a lower bound on the
+// c-th largest logit, so only logits at or above it are gathered (typically c to c + 3).
+// They are ranked all pairs at once (moekit_rank16: larger logit, or equal logit at a lower
+// index, first) and exponentiated as one 16-lane moekit_exp16, lane for lane the bits of
+// moekit_exp_shifted. Rows go in batches of four: first every row's gather, then every
+// row's ranking and weights, so the core overlaps the rows' dependency chains. Other
+// shapes, and rows with more than 16 candidates (many equal lane maxima), use the exact
+// selection of Selection.h directly.
+//
+//===----------------------------------------------------------------------===//
+#include "MoEKitKernels.h"
+#include "KernelMath.h"
+#include "Selection.h"
+
+/// Whether `moekit_route_softmax` serves these parameters; O(1).
+static int moekit_softmax_params_valid(const moekit_route_params *p) {
+    if (!p) return 0;
+    size_t n = p->experts, k = p->k;
+    if (n == 0 || n > (size_t)INT32_MAX || k == 0 || k > n) return 0;
+    if (p->scoring != MOEKIT_SCORING_SOFTMAX && p->scoring != MOEKIT_SCORING_LOGITS) return 0;
+    if (p->bias || p->groups != 0) return 0;
+    if (p->weighting != MOEKIT_WEIGHTING_CHOSEN && p->weighting != MOEKIT_WEIGHTING_SOFTMAX_CHOSEN
+        && p->weighting != MOEKIT_WEIGHTING_SIGMOID_CHOSEN) return 0;
+    // Renormalised raw logits are undefined (they can be negative or sum to 0).
+    if (p->scoring == MOEKIT_SCORING_LOGITS && p->weighting == MOEKIT_WEIGHTING_CHOSEN && p->normalize) return 0;
+    return 1;
+}
+
+/// Candidates per row: k + 1 for a softmax router (the extra one shows a tie for the last
+/// place), k when k = E or the router selects on the logits.
+static inline size_t moekit_softmax_candidate_count(const moekit_route_params *p) {
+    return p->scoring == MOEKIT_SCORING_SOFTMAX && p->k < p->experts ? p->k + 1 : p->k;
+}
+
+size_t moekit_route_softmax_scratch_floats(const moekit_route_params *p) {
+    if (!moekit_softmax_params_valid(p)) return 0;
+    // Probabilities [E] for rows selected again; candidates' values, exponentials and
+    // indices, and the chosen probabilities, [c] each.
+    return p->experts + 4 * moekit_softmax_candidate_count(p);
+}
+
+/// The weights of the chosen scores `values` [k] as Router+Logits.swift computes them
+/// (step 3), then scaled; returns nonzero when a weight is not finite.
+static inline __attribute__((always_inline))
+int moekit_softmax_weigh(const moekit_route_params *p, const float *values, float *w) {
+    size_t k = p->k;
+    if (p->weighting == MOEKIT_WEIGHTING_SOFTMAX_CHOSEN) {
+        // Swift's max(a, b) is `b >= a ? b : a`.
+        float largest = values[0];
+        for (size_t j = 1; j < k; j++) largest = values[j] >= largest ? values[j] : largest;
+        moekit_softmax_weights(values, k, largest, w);
+    } else {
+        float sum = 0.0f;
+        for (size_t j = 0; j < k; j++) {
+            float s = p->weighting == MOEKIT_WEIGHTING_SIGMOID_CHOSEN ? moekit_sigmoid_inline(values[j]) : values[j];
+            w[j] = s;
+            sum += s;
+        }
+        if (p->normalize) {
+            float denominator = sum + p->epsilon;
+            for (size_t j = 0; j < k; j++) w[j] = w[j] / denominator;
+        }
+    }
+    if (p->scale != 1.0f) {
+        for (size_t j = 0; j < k; j++) w[j] = w[j] * p->scale;
+    }
+    int bad = 0;
+    for (size_t j = 0; j < k; j++) bad |= moekit_is_nonfinite(w[j]);
+    return bad;
+}
+
+/// Whether the probabilities of the `c` candidates (logits `sv` descending, exponentials
+/// `se` = e^(sv - rowMax)) are strictly ordered wherever the logits differ, so that choosing
+/// on the logits chooses what choosing on the float32 probabilities would: Router+Logits.swift
+/// `probabilitiesStrictlyOrdered`, the same comparisons. Two different logits can round to
+/// one probability only if their exponentials are within about two ulps; a margin of 2^-20
+/// relative keeps clear of that, and candidates below e^-70 of the largest (near the
+/// subnormal range) count as possible ties.
+static inline __attribute__((always_inline))
+int moekit_softmax_ordered(const float *sv, const float *se, size_t c, float rowMax) {
+    if (sv[c - 1] - rowMax < -70.0f) return 0;
+    for (size_t j = 0; j + 1 < c; j++) {
+        if (sv[j] != sv[j + 1] && !(se[j] > se[j + 1] * (1.0f + 0x1p-20f))) return 0;
+    }
+    return 1;
+}
+
+/// The end of a row, from its `c` candidates in descending order (logits `sv`, experts `si`
+/// and, for a softmax router, exponentials `se` = e^(sv - rowMax) and whether they are
+/// strictly ordered): the chosen experts and their weights, or for a softmax row that is not
+/// strictly ordered, the selection again on the probabilities. `probs` [E] and `values` [c]
+/// are scratch. Returns nonzero when a weight is not finite.
+static inline __attribute__((always_inline))
+int moekit_softmax_finish(const moekit_route_params *p, const float *x, const float *sv, const int32_t *si,
+                          const float *se, int ordered, float rowMax, int32_t *ix, float *w,
+                          float *probs, float *values, int scoring) {
+    size_t n = p->experts, k = p->k;
+    if (scoring == MOEKIT_SCORING_LOGITS) {
+        for (size_t j = 0; j < k; j++) ix[j] = si[j];
+        return moekit_softmax_weigh(p, sv, w);
+    }
+    if (!ordered) {
+        // Rare: select again on the probabilities themselves.
+        moekit_softmax(x, probs, n);
+        moekit_topk(probs, n, k, ix, values);
+        return moekit_softmax_weigh(p, values, w);
+    }
+    for (size_t j = 0; j < k; j++) ix[j] = si[j];
+    if (p->weighting == MOEKIT_WEIGHTING_CHOSEN && p->normalize && p->epsilon == 0.0f) {
+        // p_j / Σ p = e^(x_j - max) / Σ e^(x - max): the softmax denominator cancels. The sum
+        // holds e^0 = 1, so no weight can be 0/0 or overflow.
+        float sum = 0.0f;
+        for (size_t j = 0; j < k; j++) sum += se[j];
+        for (size_t j = 0; j < k; j++) w[j] = se[j] / sum;
+        if (p->scale != 1.0f) {
+            for (size_t j = 0; j < k; j++) w[j] = w[j] * p->scale;
+        }
+        return 0;
+    }
+    float denominator = moekit_exp_sum(x, rowMax, n);
+    for (size_t j = 0; j < k; j++) values[j] = se[j] / denominator;
+    return moekit_softmax_weigh(p, values, w);
+}
+
+/// Pass 1 over one row (E a multiple of 16): the 16 lane maxima and the NaN / ±inf check;
+/// stores the row maximum and the c-th largest lane maximum, a lower bound on the row's
+/// c-th largest logit (each lane maximum is a different expert). Returns nonzero for a row
+/// holding NaN or ±inf. (Pointer arguments only: a vector argument's ABI differs between
+/// the clones.)
+static inline __attribute__((always_inline))
+int moekit_softmax_bound(const float *x, size_t n, size_t c, float *rowMax, float *threshold) {
+    moekit_f32x16 lanes, bad;
+    memcpy(&lanes, x, sizeof lanes);
+    bad = lanes * 0.0f;                         // 0 for finite x, NaN otherwise
+    for (size_t i = 16; i < n; i += 16) {
+        moekit_f32x16 v;
+        memcpy(&v, x + i, sizeof v);
+        lanes = v > lanes ? v : lanes;
+        bad = bad + v * 0.0f;
+    }
+    if (__builtin_reduce_or((moekit_i32x16)(bad != bad))) return 1;
+    moekit_f32x16 sorted = moekit_sort16(lanes);
+    float ascending[16];
+    memcpy(ascending, &sorted, sizeof ascending);
+    // The row maximum (of either sign when it is zero: e^(x - max) is the same for both).
+    *rowMax = ascending[15];
+    *threshold = ascending[16 - c];
+    return 0;
+}
+
+/// Pass over one row (E a multiple of 16, c <= 16): the lane maxima and the NaN / ±inf
+/// check, then the logits at or above the c-th largest lane maximum, gathered in ascending
+/// index order into cv / ci (16 each; -inf and INT32_MAX after the last). Returns their
+/// count (c ... 16), -1 when the row holds NaN or ±inf, 17 when more than 16 qualify.
+static inline __attribute__((always_inline))
+int moekit_softmax_gather(const float *x, size_t n, size_t c, float *cv, int32_t *ci, float *rowMax) {
+    float threshold;
+    if (moekit_softmax_bound(x, n, c, rowMax, &threshold)) return -1;
+    moekit_f32x16 none = -INFINITY;
+    moekit_i32x16 last = INT32_MAX;
+    memcpy(cv, &none, sizeof none);
+    memcpy(ci, &last, sizeof last);
+    // The hit masks of four chunks form one 64-bit word: one loop turn per candidate.
+    int count = 0;
+    for (size_t i = 0; i < n; i += 64) {
+        uint64_t word = 0;
+        size_t chunks = (n - i) / 16 < 4 ? (n - i) / 16 : 4;
+        for (size_t q = 0; q < chunks; q++) {
+            moekit_f32x16 v;
+            memcpy(&v, x + i + 16 * q, sizeof v);
+            word |= (uint64_t)moekit_bits(__builtin_convertvector(v >= threshold, moekit_b16)) << (16 * q);
+        }
+        if (count + __builtin_popcountll(word) > 16) return 17;
+        while (word) {
+            size_t j = i + (size_t)__builtin_ctzll(word);
+            word &= word - 1;
+            cv[count] = x[j];
+            ci[count] = (int32_t)j;
+            count++;
+        }
+    }
+    return count;
+}
+
+#if defined(__x86_64__) && defined(__clang__) && !defined(MOEKIT_SANITIZED)
+#define MOEKIT_SOFTMAX_AVX512 1
+#include <immintrin.h>
+
+/// moekit_softmax_gather for `m` consecutive rows with AVX-512 (chosen at run time): the
+/// same pass 1, then the candidates of each chunk compressed (vcompressps) and appended in
+/// registers (vpermt2ps), so a row's gather has no data-dependent branch and writes its
+/// candidates as one 64-byte store each (which the ranking's load then forwards).
+__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw"), noinline))
+static void moekit_softmax_gather_avx512(const float *logits, size_t m, size_t n, size_t c,
+                                         float (*cv)[16], int32_t (*ci)[16], float *rowMax, int *found) {
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (size_t r = 0; r < m; r++) {
+        const float *x = logits + r * n;
+        float bound;
+        if (moekit_softmax_bound(x, n, c, &rowMax[r], &bound)) {
+            found[r] = -1;
+            continue;
+        }
+        __m512 threshold = _mm512_set1_ps(bound);
+        __m512 values = _mm512_set1_ps(-INFINITY);
+        __m512i indices = _mm512_set1_epi32(INT32_MAX), index = lane;
+        int count = 0;
+        for (size_t i = 0; i < n; i += 16) {
+            __m512 v = _mm512_loadu_ps(x + i);
+            __mmask16 hit = _mm512_cmp_ps_mask(v, threshold, _CMP_GE_OQ);
+            // Lanes below `count` keep what was gathered; the ones above take this chunk's hits.
+            int kept = count < 16 ? count : 16;
+            __m512i from = _mm512_mask_add_epi32(lane, _mm512_cmpge_epi32_mask(lane, _mm512_set1_epi32(kept)),
+                                                 lane, _mm512_set1_epi32(16 - kept));
+            values = _mm512_permutex2var_ps(values, from, _mm512_mask_compress_ps(_mm512_set1_ps(-INFINITY), hit, v));
+            indices = _mm512_permutex2var_epi32(indices, from,
+                                                _mm512_mask_compress_epi32(_mm512_set1_epi32(INT32_MAX), hit, index));
+            count += __builtin_popcount((unsigned)hit);
+            index = _mm512_add_epi32(index, _mm512_set1_epi32(16));
+        }
+        _mm512_storeu_ps(cv[r], values);
+        _mm512_storeu_si512(ci[r], indices);
+        found[r] = count > 16 ? 17 : count;
+    }
+}
+
+/// Whether this CPU (and OS) runs the AVX-512 gather.
+static int moekit_softmax_avx512_available(void) {
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")
+        && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw");
+}
+#else
+#define MOEKIT_SOFTMAX_AVX512 0
+#endif
+
+#define MOEKIT_PAIR_UNPAREN(...) __VA_ARGS__
+/// One compare-exchange step of moekit_sort16's bitonic network on (logit, expert) pairs:
+/// the better of each pair (larger logit, or equal logit and lower expert) is the "lower".
+#define MOEKIT_PAIR_STEP(partner, blend) do { \
+        moekit_f32x16 ov = __builtin_shufflevector(v, v, MOEKIT_PAIR_UNPAREN partner); \
+        moekit_i32x16 oi = __builtin_shufflevector(ix, ix, MOEKIT_PAIR_UNPAREN partner); \
+        moekit_i32x16 better = (moekit_i32x16)(ov > v) | ((moekit_i32x16)(ov == v) & (moekit_i32x16)(oi < ix)); \
+        moekit_f32x16 bv = better ? ov : v, wv = better ? v : ov; \
+        moekit_i32x16 bi = better ? oi : ix, wi = better ? ix : oi; \
+        v = __builtin_shufflevector(bv, wv, MOEKIT_PAIR_UNPAREN blend); \
+        ix = __builtin_shufflevector(bi, wi, MOEKIT_PAIR_UNPAREN blend); \
+    } while (0)
+
+/// The gathered candidates cv / ci (16 lanes, padding -inf / INT32_MAX) sorted best first
+/// (descending logit, equal logits by ascending expert) with moekit_sort16's network
+/// (10 branch-free steps in registers, a strict order, so the result is unique); the first
+/// c go to sv / si with se = e^(sv - rowMax) (16 each). Returns whether they are strictly
+/// ordered (moekit_softmax_ordered, 16 lanes at once; 1 for logits routers).
+static inline __attribute__((always_inline))
+int moekit_softmax_rank(const float *cv, const int32_t *ci, size_t c, float rowMax,
+                        float *sv, int32_t *si, float *se, int scoring) {
+    moekit_f32x16 v;
+    moekit_i32x16 ix;
+    memcpy(&v, cv, sizeof v);
+    memcpy(&ix, ci, sizeof ix);
+    MOEKIT_PAIR_STEP((1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14), (0, 17, 18, 3, 4, 21, 22, 7, 8, 25, 26, 11, 12, 29, 30, 15));
+    MOEKIT_PAIR_STEP((2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13), (0, 1, 18, 19, 20, 21, 6, 7, 8, 9, 26, 27, 28, 29, 14, 15));
+    MOEKIT_PAIR_STEP((1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14), (0, 17, 2, 19, 20, 5, 22, 7, 8, 25, 10, 27, 28, 13, 30, 15));
+    MOEKIT_PAIR_STEP((4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11), (0, 1, 2, 3, 20, 21, 22, 23, 24, 25, 26, 27, 12, 13, 14, 15));
+    MOEKIT_PAIR_STEP((2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13), (0, 1, 18, 19, 4, 5, 22, 23, 24, 25, 10, 11, 28, 29, 14, 15));
+    MOEKIT_PAIR_STEP((1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14), (0, 17, 2, 19, 4, 21, 6, 23, 24, 9, 26, 11, 28, 13, 30, 15));
+    MOEKIT_PAIR_STEP((8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7), (0, 1, 2, 3, 4, 5, 6, 7, 24, 25, 26, 27, 28, 29, 30, 31));
+    MOEKIT_PAIR_STEP((4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11), (0, 1, 2, 3, 20, 21, 22, 23, 8, 9, 10, 11, 28, 29, 30, 31));
+    MOEKIT_PAIR_STEP((2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13), (0, 1, 18, 19, 4, 5, 22, 23, 8, 9, 26, 27, 12, 13, 30, 31));
+    MOEKIT_PAIR_STEP((1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14), (0, 17, 2, 19, 4, 21, 6, 23, 8, 25, 10, 27, 12, 29, 14, 31));
+    memcpy(sv, &v, sizeof v);
+    memcpy(si, &ix, sizeof ix);
+    if (scoring == MOEKIT_SCORING_LOGITS) return 1;
+    // Exponentials are used only when every chosen candidate is within e^-70 of the largest,
+    // so lanes further down (padding -inf among them) take e^0: computed, they would go
+    // through the subnormal range, where each multiplication costs a microcode assist of
+    // about a hundred cycles.
+    moekit_f32x16 shifted = v - rowMax;
+    moekit_f32x16 e = moekit_exp16(moekit_select(shifted >= -70.0f, shifted, moekit_splat(0.0f)));
+    memcpy(se, &e, sizeof e);
+    // Neighbours j, j + 1 for j < c - 1: equal logits, or exponentials 2^-20 apart.
+    moekit_f32x16 nv = __builtin_shufflevector(v, v, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 15);
+    moekit_f32x16 ne = __builtin_shufflevector(e, e, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 15);
+    moekit_i32x16 lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    moekit_i32x16 fine = (moekit_i32x16)(v == nv) | (moekit_i32x16)(e > ne * (1.0f + 0x1p-20f))
+        | (moekit_i32x16)(lane >= (int32_t)c - 1);
+    return !(sv[c - 1] - rowMax < -70.0f) && __builtin_reduce_and(fine) != 0;
+}
+#undef MOEKIT_PAIR_STEP
+#undef MOEKIT_PAIR_UNPAREN
+
+/// One row by the general path (any E and k): Selection.h's exact top c with the NaN / ±inf
+/// check and the row maximum (moekit_topk_finite's code), then the candidates'
+/// exponentials. Returns -1 when the row holds NaN or ±inf, 1 when a weight is not finite.
+static inline __attribute__((always_inline))
+int moekit_softmax_row_general(const moekit_route_params *p, const float *x, size_t c, int32_t *ix, float *w,
+                               float *scratch, int scoring) {
+    size_t n = p->experts;
+    float *probs = scratch, *cv = scratch + n, *ce = cv + c, *values = ce + c;
+    int32_t *ci = (int32_t *)(values + c);
+    float rowMax = 0.0f;
+    if (moekit_topk_impl(x, n, c, ci, cv, 1, &rowMax)) return -1;
+    int ordered = 1;
+    if (scoring == MOEKIT_SCORING_SOFTMAX) {
+        // moekit_exp_shifted: 16 lanes at a time, zeros past the end.
+        for (size_t i = 0; i < c; i += 16) {
+            size_t m = c - i < 16 ? c - i : 16;
+            moekit_f32x16 v = 0.0f;
+            memcpy(&v, cv + i, m * sizeof(float));
+            moekit_f32x16 e = moekit_exp16(v - rowMax);
+            memcpy(ce + i, &e, m * sizeof(float));
+        }
+        ordered = moekit_softmax_ordered(cv, ce, c, rowMax);
+    }
+    return moekit_softmax_finish(p, x, cv, ci, ce, ordered, rowMax, ix, w, probs, values, scoring);
+}
+
+/// One scoring's row loop (`scoring` is a constant in each instance).
+static inline __attribute__((always_inline))
+int moekit_route_softmax_rows(const moekit_route_params *p, const float *logits, size_t rows,
+                              int32_t *indices, float *weights, float *scratch, size_t *badRow, int scoring) {
+    size_t n = p->experts, k = p->k, c = moekit_softmax_candidate_count(p);
+    if (n % 16 != 0 || n < 32 || c > 16) {
+        for (size_t t = 0; t < rows; t++) {
+            if (moekit_softmax_row_general(p, logits + t * n, c, indices + t * k, weights + t * k, scratch, scoring)) {
+                *badRow = t;
+                return MOEKIT_NONFINITE;
+            }
+        }
+        return MOEKIT_OK;
+    }
+    enum { batch = 4 };
+    float cv[batch][16], rowMax[batch];
+    int32_t ci[batch][16];
+    int found[batch];
+#if MOEKIT_SOFTMAX_AVX512
+    int fast = moekit_softmax_avx512_available();
+#endif
+    for (size_t t0 = 0; t0 < rows; t0 += batch) {
+        size_t m = rows - t0 < batch ? rows - t0 : batch;
+#if MOEKIT_SOFTMAX_AVX512
+        if (fast) {
+            moekit_softmax_gather_avx512(logits + t0 * n, m, n, c, cv, ci, rowMax, found);
+        } else
+#endif
+        for (size_t r = 0; r < m; r++) found[r] = moekit_softmax_gather(logits + (t0 + r) * n, n, c, cv[r], ci[r], &rowMax[r]);
+        for (size_t r = 0; r < m; r++) {
+            size_t t = t0 + r;
+            const float *x = logits + t * n;
+            int bad;
+            if (found[r] < 0) {
+                bad = 1;
+            } else if (found[r] > 16) {
+                // More than 16 logits at or above the bound (many equal lane maxima).
+                bad = moekit_softmax_row_general(p, x, c, indices + t * k, weights + t * k, scratch, scoring);
+            } else {
+                float sv[16], se[16], values[16];
+                int32_t si[16];
+                int ordered = moekit_softmax_rank(cv[r], ci[r], c, rowMax[r], sv, si, se, scoring);
+                bad = moekit_softmax_finish(p, x, sv, si, se, ordered, rowMax[r], indices + t * k, weights + t * k,
+                                            scratch, values, scoring);
+            }
+            if (bad) {
+                *badRow = t;
+                return MOEKIT_NONFINITE;
+            }
+        }
+    }
+    return MOEKIT_OK;
+}
+
+MOEKIT_DISPATCH
+int moekit_route_softmax(const moekit_route_params *p, const float *logits, size_t rows,
+                         int32_t *indices, float *weights, float *scratch, size_t *badRow) {
+    if (!moekit_softmax_params_valid(p) || !badRow || (rows > 0 && (!logits || !indices || !weights))) {
+        return MOEKIT_INVALID_ARGUMENT;
+    }
+    float local[MOEKIT_ROUTE_STACK_FLOATS];
+    if (!scratch) {
+        if (moekit_route_softmax_scratch_floats(p) > MOEKIT_ROUTE_STACK_FLOATS) return MOEKIT_INVALID_ARGUMENT;
+        scratch = local;
+    }
+    if (p->scoring == MOEKIT_SCORING_SOFTMAX) {
+        return moekit_route_softmax_rows(p, logits, rows, indices, weights, scratch, badRow, MOEKIT_SCORING_SOFTMAX);
+    }
+    return moekit_route_softmax_rows(p, logits, rows, indices, weights, scratch, badRow, MOEKIT_SCORING_LOGITS);
+}
