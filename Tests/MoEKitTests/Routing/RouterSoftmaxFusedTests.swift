@@ -35,7 +35,11 @@ let softmaxFusedConfigurations: [(String, RouterConfiguration)] = [
     ("softmax E=128 k=15 (16 candidates)", RouterConfiguration(experts: 128, topK: 15, scoring: .softmax)),
     ("softmax E=128 k=16 (17 candidates)", RouterConfiguration(experts: 128, topK: 16, scoring: .softmax)),
     ("softmax E=128 k=127", RouterConfiguration(experts: 128, topK: 127, scoring: .softmax)),
-    ("softmax k=E=128", RouterConfiguration(experts: 128, topK: 128, scoring: .softmax, scalingFactor: 2)),
+    // k = E: every expert, in probability order. (Renormalised, the weights would be 128
+    // float32 probabilities divided by their float32 sum, about 1e-6 from the reference.)
+    ("softmax k=E=128, not normalised",
+     RouterConfiguration(experts: 128, topK: 128, scoring: .softmax, normalizesWeights: false, scalingFactor: 2)),
+    ("softmax k=E=24", RouterConfiguration(experts: 24, topK: 24, scoring: .softmax)),
     ("softmax E=100 k=5, not normalised, x 2.5",
      RouterConfiguration(experts: 100, topK: 5, scoring: .softmax, normalizesWeights: false, scalingFactor: 2.5)),
     ("softmax E=48 k=7, eps 1e-20", RouterConfiguration(experts: 48, topK: 7, scoring: .softmax, normalizationEpsilon: 1e-20)),
