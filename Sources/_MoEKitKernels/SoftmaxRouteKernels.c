@@ -15,13 +15,19 @@
 // For E a multiple of 16 (at least 32) and at most 16 candidates, a row takes one pass over
 // its logits for the 16 lane maxima (and the NaN / ±inf check); the c-th largest lane
 // maximum (c candidates: each lane maximum is a different expert) is a lower bound on the
-// c-th largest logit, so only logits at or above it are gathered (typically c to c + 3).
-// They are ranked all pairs at once (moekit_rank16: larger logit, or equal logit at a lower
-// index, first) and exponentiated as one 16-lane moekit_exp16, lane for lane the bits of
-// moekit_exp_shifted. Rows go in batches of four: first every row's gather, then every
-// row's ranking and weights, so the core overlaps the rows' dependency chains. Other
-// shapes, and rows with more than 16 candidates (many equal lane maxima), use the exact
-// selection of Selection.h directly.
+// c-th largest logit, so only logits at or above it are gathered (typically c to c + 4;
+// with AVX-512, compressed and appended in registers, no branch per candidate). The
+// candidates are sorted as (logit, expert) pairs by moekit_sort16's bitonic network
+// (moekit_sort16_pairs: larger logit, or equal logit at a lower index, first),
+// exponentiated as one 16-lane moekit_exp16 (lane for lane the bits of moekit_exp_shifted)
+// and checked for strict order 16 lanes at once. Rows go in batches of four: first every
+// row's gather, then every row's sorting and weights, so the core overlaps the rows'
+// dependency chains. Other shapes, and rows with more than 16 candidates (many logits at
+// the bound), use the exact selection of Selection.h (moekit_topk_finite's code) directly.
+//
+// Measured (Sapphire Rapids, one thread, E = 128, k = 8, 4096 rows, C harness): about 0.15
+// µs per row against 0.19 µs for the row-by-row path. Sorting the pairs replaced
+// moekit_rank16 plus a scatter into 16 slots, which cost about 0.04 µs more per row.
 //
 //===----------------------------------------------------------------------===//
 #include "MoEKitKernels.h"
@@ -249,22 +255,8 @@ static int moekit_softmax_avx512_available(void) {
 #define MOEKIT_SOFTMAX_AVX512 0
 #endif
 
-#define MOEKIT_PAIR_UNPAREN(...) __VA_ARGS__
-/// One compare-exchange step of moekit_sort16's bitonic network on (logit, expert) pairs:
-/// the better of each pair (larger logit, or equal logit and lower expert) is the "lower".
-#define MOEKIT_PAIR_STEP(partner, blend) do { \
-        moekit_f32x16 ov = __builtin_shufflevector(v, v, MOEKIT_PAIR_UNPAREN partner); \
-        moekit_i32x16 oi = __builtin_shufflevector(ix, ix, MOEKIT_PAIR_UNPAREN partner); \
-        moekit_i32x16 better = (moekit_i32x16)(ov > v) | ((moekit_i32x16)(ov == v) & (moekit_i32x16)(oi < ix)); \
-        moekit_f32x16 bv = better ? ov : v, wv = better ? v : ov; \
-        moekit_i32x16 bi = better ? oi : ix, wi = better ? ix : oi; \
-        v = __builtin_shufflevector(bv, wv, MOEKIT_PAIR_UNPAREN blend); \
-        ix = __builtin_shufflevector(bi, wi, MOEKIT_PAIR_UNPAREN blend); \
-    } while (0)
-
 /// The gathered candidates cv / ci (16 lanes, padding -inf / INT32_MAX) sorted best first
-/// (descending logit, equal logits by ascending expert) with moekit_sort16's network
-/// (10 branch-free steps in registers, a strict order, so the result is unique); the first
+/// (descending logit, equal logits by ascending expert: moekit_sort16_pairs); the first
 /// c go to sv / si with se = e^(sv - rowMax) (16 each). Returns whether they are strictly
 /// ordered (moekit_softmax_ordered, 16 lanes at once; 1 for logits routers).
 static inline __attribute__((always_inline))
@@ -274,16 +266,7 @@ int moekit_softmax_rank(const float *cv, const int32_t *ci, size_t c, float rowM
     moekit_i32x16 ix;
     memcpy(&v, cv, sizeof v);
     memcpy(&ix, ci, sizeof ix);
-    MOEKIT_PAIR_STEP((1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14), (0, 17, 18, 3, 4, 21, 22, 7, 8, 25, 26, 11, 12, 29, 30, 15));
-    MOEKIT_PAIR_STEP((2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13), (0, 1, 18, 19, 20, 21, 6, 7, 8, 9, 26, 27, 28, 29, 14, 15));
-    MOEKIT_PAIR_STEP((1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14), (0, 17, 2, 19, 20, 5, 22, 7, 8, 25, 10, 27, 28, 13, 30, 15));
-    MOEKIT_PAIR_STEP((4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11), (0, 1, 2, 3, 20, 21, 22, 23, 24, 25, 26, 27, 12, 13, 14, 15));
-    MOEKIT_PAIR_STEP((2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13), (0, 1, 18, 19, 4, 5, 22, 23, 24, 25, 10, 11, 28, 29, 14, 15));
-    MOEKIT_PAIR_STEP((1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14), (0, 17, 2, 19, 4, 21, 6, 23, 24, 9, 26, 11, 28, 13, 30, 15));
-    MOEKIT_PAIR_STEP((8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7), (0, 1, 2, 3, 4, 5, 6, 7, 24, 25, 26, 27, 28, 29, 30, 31));
-    MOEKIT_PAIR_STEP((4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11), (0, 1, 2, 3, 20, 21, 22, 23, 8, 9, 10, 11, 28, 29, 30, 31));
-    MOEKIT_PAIR_STEP((2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13), (0, 1, 18, 19, 4, 5, 22, 23, 8, 9, 26, 27, 12, 13, 30, 31));
-    MOEKIT_PAIR_STEP((1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14), (0, 17, 2, 19, 4, 21, 6, 23, 8, 25, 10, 27, 12, 29, 14, 31));
+    moekit_sort16_pairs(&v, &ix);
     memcpy(sv, &v, sizeof v);
     memcpy(si, &ix, sizeof ix);
     if (scoring == MOEKIT_SCORING_LOGITS) return 1;
@@ -302,9 +285,6 @@ int moekit_softmax_rank(const float *cv, const int32_t *ci, size_t c, float rowM
         | (moekit_i32x16)(lane >= (int32_t)c - 1);
     return !(sv[c - 1] - rowMax < -70.0f) && __builtin_reduce_and(fine) != 0;
 }
-#undef MOEKIT_PAIR_STEP
-#undef MOEKIT_PAIR_UNPAREN
-
 /// One row by the general path (any E and k): Selection.h's exact top c with the NaN / ±inf
 /// check and the row maximum (moekit_topk_finite's code), then the candidates'
 /// exponentials. Returns -1 when the row holds NaN or ±inf, 1 when a weight is not finite.
