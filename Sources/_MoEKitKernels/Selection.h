@@ -57,30 +57,36 @@ static inline __attribute__((always_inline)) moekit_f32x16 moekit_sort16(moekit_
     return moekit_bitonic_clean16(sorted);
 }
 
-/// One step of the network on (key, index) pairs: of each two lanes, the better pair (a
-/// larger key, or an equal key at a lower index) takes the "lower" place.
+/// One step of the network on (key, index) pairs and a payload: of each two lanes, the
+/// better pair (a larger key, or an equal key at a lower index) takes the "lower" place.
 #define MOEKIT_PAIR_STEP(partner, blend) do { \
         moekit_f32x16 ov = __builtin_shufflevector(v, v, MOEKIT_UNPAREN partner); \
         moekit_i32x16 oi = __builtin_shufflevector(ix, ix, MOEKIT_UNPAREN partner); \
+        moekit_f32x16 op = __builtin_shufflevector(pay, pay, MOEKIT_UNPAREN partner); \
         moekit_i32x16 better = (moekit_i32x16)(ov > v) | ((moekit_i32x16)(ov == v) & (moekit_i32x16)(oi < ix)); \
         moekit_f32x16 bv = better ? ov : v, wv = better ? v : ov; \
         moekit_i32x16 bi = better ? oi : ix, wi = better ? ix : oi; \
+        moekit_f32x16 bp = better ? op : pay, wp = better ? pay : op; \
         v = __builtin_shufflevector(bv, wv, MOEKIT_UNPAREN blend); \
         ix = __builtin_shufflevector(bi, wi, MOEKIT_UNPAREN blend); \
+        pay = __builtin_shufflevector(bp, wp, MOEKIT_UNPAREN blend); \
     } while (0)
 
 /// 16 (key, index) pairs sorted best first: descending key, equal keys by ascending index
-/// (no NaN keys), with moekit_sort16's network (10 branch-free steps in registers). The
-/// order is strict for distinct indices, so the result is unique; padding lanes should hold
-/// -inf with index INT32_MAX so that they come last. Replaces moekit_rank16 plus a scatter
-/// into slots where the sorted lanes themselves are wanted.
-static inline __attribute__((always_inline)) void moekit_sort16_pairs(moekit_f32x16 *value, moekit_i32x16 *index) {
-    moekit_f32x16 v = *value;
+/// (no NaN keys), with moekit_sort16's network (10 branch-free steps in registers), and
+/// `payload` moved along with its pair (unused, it costs nothing). The order is strict for
+/// distinct indices, so the result is unique; padding lanes should hold -inf with index
+/// INT32_MAX so that they come last. Replaces moekit_rank16 plus a scatter into slots
+/// where the sorted lanes themselves are wanted.
+static inline __attribute__((always_inline))
+void moekit_sort16_pairs(moekit_f32x16 *value, moekit_i32x16 *index, moekit_f32x16 *payload) {
+    moekit_f32x16 v = *value, pay = *payload;
     moekit_i32x16 ix = *index;
     MOEKIT_BITONIC_BUILD_STEPS(MOEKIT_PAIR_STEP);
     MOEKIT_BITONIC_MERGE_STEPS(MOEKIT_PAIR_STEP);
     *value = v;
     *index = ix;
+    *payload = pay;
 }
 #undef MOEKIT_PAIR_STEP
 #undef MOEKIT_BITONIC_BUILD_STEPS

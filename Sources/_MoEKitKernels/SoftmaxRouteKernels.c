@@ -170,6 +170,19 @@ int moekit_softmax_bound(const float *x, size_t n, size_t c, float *rowMax, floa
     return 0;
 }
 
+/// e^(cv - rowMax) for the 16 gathered candidates, into ce, lane for lane the bits of
+/// moekit_exp_shifted. They are used only when every chosen candidate is within e^-70 of the
+/// largest (moekit_softmax_ordered), so lanes further down (padding -inf among them) take
+/// e^0: computed, they would go through the subnormal range, where each multiplication
+/// costs a microcode assist of about a hundred cycles. (Pointer arguments: see above.)
+static inline __attribute__((always_inline)) void moekit_softmax_exps(const float *cv, float rowMax, float *ce) {
+    moekit_f32x16 v;
+    memcpy(&v, cv, sizeof v);
+    moekit_f32x16 shifted = v - rowMax;
+    moekit_f32x16 e = moekit_exp16(moekit_select(shifted >= -70.0f, shifted, moekit_splat(0.0f)));
+    memcpy(ce, &e, sizeof e);
+}
+
 /// Pass over one row (E a multiple of 16, c <= 16): the lane maxima and the NaN / ±inf
 /// check, then the logits at or above the c-th largest lane maximum, gathered in ascending
 /// index order into cv / ci (16 each; -inf and INT32_MAX after the last). Returns their
@@ -209,12 +222,14 @@ int moekit_softmax_gather(const float *x, size_t n, size_t c, float *cv, int32_t
 #include <immintrin.h>
 
 /// moekit_softmax_gather for `m` consecutive rows with AVX-512 (chosen at run time): the
-/// same pass 1, then the candidates of each chunk compressed (vcompressps) and appended in
-/// registers (vpermt2ps), so a row's gather has no data-dependent branch and writes its
-/// candidates as one 64-byte store each (which the ranking's load then forwards).
+/// same pass 1, then the candidates of each chunk compressed (vcompressps) and stored at the
+/// running count, so a row's gather has no data-dependent branch (cv and ci hold 32 per
+/// row, the candidates in the first 16); then,
+/// unless `ce` is null (logits routers), their exponentials (moekit_softmax_exps).
 __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw"), noinline))
 static void moekit_softmax_gather_avx512(const float *logits, size_t m, size_t n, size_t c,
-                                         float (*cv)[16], int32_t (*ci)[16], float *rowMax, int *found) {
+                                         float (*cv)[32], int32_t (*ci)[32], float (*ce)[16], float *rowMax,
+                                         int *found) {
     const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     for (size_t r = 0; r < m; r++) {
         const float *x = logits + r * n;
@@ -224,25 +239,29 @@ static void moekit_softmax_gather_avx512(const float *logits, size_t m, size_t n
             continue;
         }
         __m512 threshold = _mm512_set1_ps(bound);
-        __m512 values = _mm512_set1_ps(-INFINITY);
-        __m512i indices = _mm512_set1_epi32(INT32_MAX), index = lane;
+        // Each chunk's hits compressed and stored at the running count (clamped at 16: a
+        // row with more than 16 candidates is redone); the stores overlap, later ones
+        // overwriting the tail of earlier ones, so no step waits on the one before.
+        float *values = cv[r];
+        int32_t *indices = ci[r];
+        __m512i index = lane;
         int count = 0;
         for (size_t i = 0; i < n; i += 16) {
             __m512 v = _mm512_loadu_ps(x + i);
             __mmask16 hit = _mm512_cmp_ps_mask(v, threshold, _CMP_GE_OQ);
-            // Lanes below `count` keep what was gathered; the ones above take this chunk's hits.
-            int kept = count < 16 ? count : 16;
-            __m512i from = _mm512_mask_add_epi32(lane, _mm512_cmpge_epi32_mask(lane, _mm512_set1_epi32(kept)),
-                                                 lane, _mm512_set1_epi32(16 - kept));
-            values = _mm512_permutex2var_ps(values, from, _mm512_mask_compress_ps(_mm512_set1_ps(-INFINITY), hit, v));
-            indices = _mm512_permutex2var_epi32(indices, from,
-                                                _mm512_mask_compress_epi32(_mm512_set1_epi32(INT32_MAX), hit, index));
+            int at = count < 16 ? count : 16;
+            _mm512_storeu_ps(values + at, _mm512_mask_compress_ps(_mm512_set1_ps(-INFINITY), hit, v));
+            _mm512_storeu_si512(indices + at, _mm512_mask_compress_epi32(_mm512_set1_epi32(INT32_MAX), hit, index));
             count += __builtin_popcount((unsigned)hit);
             index = _mm512_add_epi32(index, _mm512_set1_epi32(16));
         }
-        _mm512_storeu_ps(cv[r], values);
-        _mm512_storeu_si512(ci[r], indices);
         found[r] = count > 16 ? 17 : count;
+    }
+    // The exponentials now, off the ranking's critical path, and once all rows are gathered:
+    // read right after the overlapping stores, the candidates would wait for them to reach
+    // the cache (a 64-byte load is forwarded from one store only).
+    for (size_t r = 0; ce && r < m; r++) {
+        if (found[r] >= 0) moekit_softmax_exps(cv[r], rowMax[r], ce[r]);
     }
 }
 
@@ -256,26 +275,22 @@ static int moekit_softmax_avx512_available(void) {
 #endif
 
 /// The gathered candidates cv / ci (16 lanes, padding -inf / INT32_MAX) sorted best first
-/// (descending logit, equal logits by ascending expert: moekit_sort16_pairs); the first
-/// c go to sv / si with se = e^(sv - rowMax) (16 each). Returns whether they are strictly
-/// ordered (moekit_softmax_ordered, 16 lanes at once; 1 for logits routers).
+/// (descending logit, equal logits by ascending expert: moekit_sort16_pairs), their
+/// exponentials ce moved along; the first c go to sv / si / se (16 each). Returns whether
+/// they are strictly ordered (moekit_softmax_ordered, 16 lanes at once; 1 for logits
+/// routers).
 static inline __attribute__((always_inline))
-int moekit_softmax_rank(const float *cv, const int32_t *ci, size_t c, float rowMax,
+int moekit_softmax_rank(const float *cv, const int32_t *ci, const float *ce, size_t c, float rowMax,
                         float *sv, int32_t *si, float *se, int scoring) {
-    moekit_f32x16 v;
+    moekit_f32x16 v, e = 0.0f;
     moekit_i32x16 ix;
     memcpy(&v, cv, sizeof v);
     memcpy(&ix, ci, sizeof ix);
-    moekit_sort16_pairs(&v, &ix);
+    if (scoring == MOEKIT_SCORING_SOFTMAX) memcpy(&e, ce, sizeof e);
+    moekit_sort16_pairs(&v, &ix, &e);
     memcpy(sv, &v, sizeof v);
     memcpy(si, &ix, sizeof ix);
     if (scoring == MOEKIT_SCORING_LOGITS) return 1;
-    // Exponentials are used only when every chosen candidate is within e^-70 of the largest,
-    // so lanes further down (padding -inf among them) take e^0: computed, they would go
-    // through the subnormal range, where each multiplication costs a microcode assist of
-    // about a hundred cycles.
-    moekit_f32x16 shifted = v - rowMax;
-    moekit_f32x16 e = moekit_exp16(moekit_select(shifted >= -70.0f, shifted, moekit_splat(0.0f)));
     memcpy(se, &e, sizeof e);
     // Neighbours j, j + 1 for j < c - 1: equal logits, or exponentials 2^-20 apart.
     moekit_f32x16 nv = __builtin_shufflevector(v, v, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 15);
@@ -285,6 +300,7 @@ int moekit_softmax_rank(const float *cv, const int32_t *ci, size_t c, float rowM
         | (moekit_i32x16)(lane >= (int32_t)c - 1);
     return !(sv[c - 1] - rowMax < -70.0f) && __builtin_reduce_and(fine) != 0;
 }
+
 /// One row by the general path (any E and k): Selection.h's exact top c with the NaN / ±inf
 /// check and the row maximum (moekit_topk_finite's code), then the candidates'
 /// exponentials. Returns -1 when the row holds NaN or ±inf, 1 when a weight is not finite.
@@ -326,8 +342,8 @@ int moekit_route_softmax_rows(const moekit_route_params *p, const float *logits,
         return MOEKIT_OK;
     }
     enum { batch = 4 };
-    float cv[batch][16], rowMax[batch];
-    int32_t ci[batch][16];
+    float cv[batch][32], ce[batch][16], rowMax[batch];
+    int32_t ci[batch][32];
     int found[batch];
 #if MOEKIT_SOFTMAX_AVX512
     int fast = moekit_softmax_avx512_available();
@@ -336,10 +352,14 @@ int moekit_route_softmax_rows(const moekit_route_params *p, const float *logits,
         size_t m = rows - t0 < batch ? rows - t0 : batch;
 #if MOEKIT_SOFTMAX_AVX512
         if (fast) {
-            moekit_softmax_gather_avx512(logits + t0 * n, m, n, c, cv, ci, rowMax, found);
+            moekit_softmax_gather_avx512(logits + t0 * n, m, n, c, cv, ci,
+                                         scoring == MOEKIT_SCORING_SOFTMAX ? ce : NULL, rowMax, found);
         } else
 #endif
-        for (size_t r = 0; r < m; r++) found[r] = moekit_softmax_gather(logits + (t0 + r) * n, n, c, cv[r], ci[r], &rowMax[r]);
+        for (size_t r = 0; r < m; r++) {
+            found[r] = moekit_softmax_gather(logits + (t0 + r) * n, n, c, cv[r], ci[r], &rowMax[r]);
+            if (scoring == MOEKIT_SCORING_SOFTMAX && found[r] >= 0) moekit_softmax_exps(cv[r], rowMax[r], ce[r]);
+        }
         for (size_t r = 0; r < m; r++) {
             size_t t = t0 + r;
             const float *x = logits + t * n;
@@ -352,7 +372,7 @@ int moekit_route_softmax_rows(const moekit_route_params *p, const float *logits,
             } else {
                 float sv[16], se[16], values[16];
                 int32_t si[16];
-                int ordered = moekit_softmax_rank(cv[r], ci[r], c, rowMax[r], sv, si, se, scoring);
+                int ordered = moekit_softmax_rank(cv[r], ci[r], ce[r], c, rowMax[r], sv, si, se, scoring);
                 bad = moekit_softmax_finish(p, x, sv, si, se, ordered, rowMax[r], indices + t * k, weights + t * k,
                                             scratch, values, scoring);
             }
