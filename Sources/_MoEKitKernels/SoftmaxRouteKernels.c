@@ -62,11 +62,18 @@ size_t moekit_route_softmax_scratch_floats(const moekit_route_params *p) {
 }
 
 /// The weights of the chosen scores `values` [k] as Router+Logits.swift computes them
-/// (step 3), then scaled; returns nonzero when a weight is not finite.
+/// (step 3), then scaled; returns nonzero when a weight is not finite. For a softmax over
+/// the chosen, `exps` may hold e^(values - values[0]) already (computed as
+/// moekit_softmax_weights computes them), or be null.
 static inline __attribute__((always_inline))
-int moekit_softmax_weigh(const moekit_route_params *p, const float *values, float *w) {
+int moekit_softmax_weigh(const moekit_route_params *p, const float *values, const float *exps, float *w) {
     size_t k = p->k;
-    if (p->weighting == MOEKIT_WEIGHTING_SOFTMAX_CHOSEN) {
+    if (p->weighting == MOEKIT_WEIGHTING_SOFTMAX_CHOSEN && exps) {
+        // moekit_softmax_weights' sum and divisions, on the exponentials at hand.
+        float sum = 0.0f;
+        for (size_t j = 0; j < k; j++) sum += exps[j];
+        for (size_t j = 0; j < k; j++) w[j] = exps[j] / sum;
+    } else if (p->weighting == MOEKIT_WEIGHTING_SOFTMAX_CHOSEN) {
         // Swift's max(a, b) is `b >= a ? b : a`.
         float largest = values[0];
         for (size_t j = 1; j < k; j++) largest = values[j] >= largest ? values[j] : largest;
@@ -110,8 +117,9 @@ int moekit_softmax_ordered(const float *sv, const float *se, size_t c, float row
 /// The end of a row, from its `c` candidates in descending order (logits `sv`, experts `si`
 /// and, for a softmax router, exponentials `se` = e^(sv - rowMax) and whether they are
 /// strictly ordered): the chosen experts and their weights, or for a softmax row that is not
-/// strictly ordered, the selection again on the probabilities. `probs` [E] and `values` [c]
-/// are scratch. Returns nonzero when a weight is not finite.
+/// strictly ordered, the selection again on the probabilities. A logits router passes `se`
+/// when it holds the exponentials (for a softmax over the chosen), else null. `probs` [E]
+/// and `values` [c] are scratch. Returns nonzero when a weight is not finite.
 static inline __attribute__((always_inline))
 int moekit_softmax_finish(const moekit_route_params *p, const float *x, const float *sv, const int32_t *si,
                           const float *se, int ordered, float rowMax, int32_t *ix, float *w,
@@ -119,13 +127,16 @@ int moekit_softmax_finish(const moekit_route_params *p, const float *x, const fl
     size_t n = p->experts, k = p->k;
     if (scoring == MOEKIT_SCORING_LOGITS) {
         for (size_t j = 0; j < k; j++) ix[j] = si[j];
-        return moekit_softmax_weigh(p, sv, w);
+        // The row maximum is sv[0], the shift of the softmax over the chosen (of either sign
+        // when it is zero: the same exponentials). Exponentials below e^-70 were not computed.
+        int exact = se && !(sv[k - 1] - rowMax < -70.0f);
+        return moekit_softmax_weigh(p, sv, exact ? se : NULL, w);
     }
     if (!ordered) {
         // Rare: select again on the probabilities themselves.
         moekit_softmax(x, probs, n);
         moekit_topk(probs, n, k, ix, values);
-        return moekit_softmax_weigh(p, values, w);
+        return moekit_softmax_weigh(p, values, NULL, w);
     }
     for (size_t j = 0; j < k; j++) ix[j] = si[j];
     if (p->weighting == MOEKIT_WEIGHTING_CHOSEN && p->normalize && p->epsilon == 0.0f) {
@@ -141,7 +152,7 @@ int moekit_softmax_finish(const moekit_route_params *p, const float *x, const fl
     }
     float denominator = moekit_exp_sum(x, rowMax, n);
     for (size_t j = 0; j < k; j++) values[j] = se[j] / denominator;
-    return moekit_softmax_weigh(p, values, w);
+    return moekit_softmax_weigh(p, values, NULL, w);
 }
 
 /// Pass 1 over one row (E a multiple of 16): the 16 lane maxima and the NaN / ±inf check;
@@ -224,8 +235,8 @@ int moekit_softmax_gather(const float *x, size_t n, size_t c, float *cv, int32_t
 /// moekit_softmax_gather for `m` consecutive rows with AVX-512 (chosen at run time): the
 /// same pass 1, then the candidates of each chunk compressed (vcompressps) and stored at the
 /// running count, so a row's gather has no data-dependent branch (cv and ci hold 32 per
-/// row, the candidates in the first 16); then,
-/// unless `ce` is null (logits routers), their exponentials (moekit_softmax_exps).
+/// row, the candidates in the first 16); then, unless `ce` is null (logits routers not
+/// weighting by a softmax over the chosen), their exponentials (moekit_softmax_exps).
 __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw"), noinline))
 static void moekit_softmax_gather_avx512(const float *logits, size_t m, size_t n, size_t c,
                                          float (*cv)[32], int32_t (*ci)[32], float (*ce)[16], float *rowMax,
@@ -276,9 +287,9 @@ static int moekit_softmax_avx512_available(void) {
 
 /// The gathered candidates cv / ci (16 lanes, padding -inf / INT32_MAX) sorted best first
 /// (descending logit, equal logits by ascending expert: moekit_sort16_pairs), their
-/// exponentials ce moved along; the first c go to sv / si / se (16 each). Returns whether
-/// they are strictly ordered (moekit_softmax_ordered, 16 lanes at once; 1 for logits
-/// routers).
+/// exponentials ce (if not null) moved along; the first c go to sv / si / se (16 each).
+/// Returns whether they are strictly ordered (moekit_softmax_ordered, 16 lanes at once; 1
+/// for logits routers).
 static inline __attribute__((always_inline))
 int moekit_softmax_rank(const float *cv, const int32_t *ci, const float *ce, size_t c, float rowMax,
                         float *sv, int32_t *si, float *se, int scoring) {
@@ -286,12 +297,12 @@ int moekit_softmax_rank(const float *cv, const int32_t *ci, const float *ce, siz
     moekit_i32x16 ix;
     memcpy(&v, cv, sizeof v);
     memcpy(&ix, ci, sizeof ix);
-    if (scoring == MOEKIT_SCORING_SOFTMAX) memcpy(&e, ce, sizeof e);
+    if (ce) memcpy(&e, ce, sizeof e);
     moekit_sort16_pairs(&v, &ix, &e);
     memcpy(sv, &v, sizeof v);
     memcpy(si, &ix, sizeof ix);
-    if (scoring == MOEKIT_SCORING_LOGITS) return 1;
     memcpy(se, &e, sizeof e);
+    if (scoring == MOEKIT_SCORING_LOGITS) return 1;
     // Neighbours j, j + 1 for j < c - 1: equal logits, or exponentials 2^-20 apart.
     moekit_f32x16 nv = __builtin_shufflevector(v, v, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 15);
     moekit_f32x16 ne = __builtin_shufflevector(e, e, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 15);
@@ -324,7 +335,8 @@ int moekit_softmax_row_general(const moekit_route_params *p, const float *x, siz
         }
         ordered = moekit_softmax_ordered(cv, ce, c, rowMax);
     }
-    return moekit_softmax_finish(p, x, cv, ci, ce, ordered, rowMax, ix, w, probs, values, scoring);
+    return moekit_softmax_finish(p, x, cv, ci, scoring == MOEKIT_SCORING_SOFTMAX ? ce : NULL, ordered, rowMax,
+                                 ix, w, probs, values, scoring);
 }
 
 /// One scoring's row loop (`scoring` is a constant in each instance).
@@ -341,6 +353,8 @@ int moekit_route_softmax_rows(const moekit_route_params *p, const float *logits,
         }
         return MOEKIT_OK;
     }
+    // Exponentials of the candidates: for the softmax, and for a softmax over chosen logits.
+    int exps = scoring == MOEKIT_SCORING_SOFTMAX || p->weighting == MOEKIT_WEIGHTING_SOFTMAX_CHOSEN;
     enum { batch = 4 };
     float cv[batch][32], ce[batch][16], rowMax[batch];
     int32_t ci[batch][32];
@@ -352,13 +366,12 @@ int moekit_route_softmax_rows(const moekit_route_params *p, const float *logits,
         size_t m = rows - t0 < batch ? rows - t0 : batch;
 #if MOEKIT_SOFTMAX_AVX512
         if (fast) {
-            moekit_softmax_gather_avx512(logits + t0 * n, m, n, c, cv, ci,
-                                         scoring == MOEKIT_SCORING_SOFTMAX ? ce : NULL, rowMax, found);
+            moekit_softmax_gather_avx512(logits + t0 * n, m, n, c, cv, ci, exps ? ce : NULL, rowMax, found);
         } else
 #endif
         for (size_t r = 0; r < m; r++) {
             found[r] = moekit_softmax_gather(logits + (t0 + r) * n, n, c, cv[r], ci[r], &rowMax[r]);
-            if (scoring == MOEKIT_SCORING_SOFTMAX && found[r] >= 0) moekit_softmax_exps(cv[r], rowMax[r], ce[r]);
+            if (exps && found[r] >= 0) moekit_softmax_exps(cv[r], rowMax[r], ce[r]);
         }
         for (size_t r = 0; r < m; r++) {
             size_t t = t0 + r;
@@ -372,9 +385,9 @@ int moekit_route_softmax_rows(const moekit_route_params *p, const float *logits,
             } else {
                 float sv[16], se[16], values[16];
                 int32_t si[16];
-                int ordered = moekit_softmax_rank(cv[r], ci[r], ce[r], c, rowMax[r], sv, si, se, scoring);
-                bad = moekit_softmax_finish(p, x, sv, si, se, ordered, rowMax[r], indices + t * k, weights + t * k,
-                                            scratch, values, scoring);
+                int ordered = moekit_softmax_rank(cv[r], ci[r], exps ? ce[r] : NULL, c, rowMax[r], sv, si, se, scoring);
+                bad = moekit_softmax_finish(p, x, sv, si, exps ? se : NULL, ordered, rowMax[r], indices + t * k,
+                                            weights + t * k, scratch, values, scoring);
             }
             if (bad) {
                 *badRow = t;
