@@ -160,9 +160,10 @@ size_t moekit_route_softmax_scratch_floats(const moekit_route_params *p);
 /// monotonic): the k + 1 largest logits, and where the probabilities of neighbouring
 /// candidates could round to one float (within 2^-20 relative, or below e^-70 of the
 /// largest) the row is selected again on moekit_softmax's probabilities. For E a multiple of
-/// 16 (at least 32) and k < 16 one pass over the row finds the lane maxima and checks for
-/// NaN and ±inf; the (k + 1)-th largest lane maximum bounds the candidates, which are ranked
-/// and exponentiated 16 lanes at once, four rows in flight; see SoftmaxRouteKernels.c.
+/// 16 (at least 32) and at most 16 candidates, one pass over the row finds the lane maxima
+/// and checks for NaN and ±inf; the c-th largest lane maximum bounds the candidates, which
+/// are exponentiated and sorted 16 lanes at once, four rows in flight; other shapes use the
+/// exact top-k of moekit_topk_finite; see SoftmaxRouteKernels.c.
 /// Same results, bit for bit, as MoEKit's row-by-row path: moekit_topk_finite on the logits,
 /// moekit_exp_shifted of the candidates, moekit_exp_sum for the denominator where the
 /// weighting needs it, moekit_softmax_weights for the softmax over the chosen (fallback:
