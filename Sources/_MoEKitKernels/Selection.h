@@ -27,28 +27,70 @@ static inline __attribute__((always_inline)) int moekit_nonfinite_inline(const f
         sorted = __builtin_shufflevector(lo, hi, MOEKIT_UNPAREN blend); \
     } while (0)
 
+// The 16-lane bitonic network as (partner, blend) shuffles per compare-exchange step: six
+// steps that build a bitonic sequence, then the four of the last merge.
+#define MOEKIT_BITONIC_BUILD_STEPS(STEP) \
+    STEP((1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14), (0, 17, 18, 3, 4, 21, 22, 7, 8, 25, 26, 11, 12, 29, 30, 15)); \
+    STEP((2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13), (0, 1, 18, 19, 20, 21, 6, 7, 8, 9, 26, 27, 28, 29, 14, 15)); \
+    STEP((1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14), (0, 17, 2, 19, 20, 5, 22, 7, 8, 25, 10, 27, 28, 13, 30, 15)); \
+    STEP((4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11), (0, 1, 2, 3, 20, 21, 22, 23, 24, 25, 26, 27, 12, 13, 14, 15)); \
+    STEP((2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13), (0, 1, 18, 19, 4, 5, 22, 23, 24, 25, 10, 11, 28, 29, 14, 15)); \
+    STEP((1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14), (0, 17, 2, 19, 4, 21, 6, 23, 24, 9, 26, 11, 28, 13, 30, 15))
+#define MOEKIT_BITONIC_MERGE_STEPS(STEP) \
+    STEP((8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7), (0, 1, 2, 3, 4, 5, 6, 7, 24, 25, 26, 27, 28, 29, 30, 31)); \
+    STEP((4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11), (0, 1, 2, 3, 20, 21, 22, 23, 8, 9, 10, 11, 28, 29, 30, 31)); \
+    STEP((2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13), (0, 1, 18, 19, 4, 5, 22, 23, 8, 9, 26, 27, 12, 13, 30, 31)); \
+    STEP((1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14), (0, 17, 2, 19, 4, 21, 6, 23, 8, 25, 10, 27, 12, 29, 14, 31))
+
 /// Sorts a bitonic sequence of 16 lanes ascending (the last merge stage of the network:
 /// 4 compare-exchange steps). Each step permutes the lanes, so the result holds the input's
 /// values even when some are NaN.
 static inline __attribute__((always_inline)) moekit_f32x16 moekit_bitonic_clean16(moekit_f32x16 sorted) {
-    MOEKIT_BITONIC_STEP((8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7), (0, 1, 2, 3, 4, 5, 6, 7, 24, 25, 26, 27, 28, 29, 30, 31));
-    MOEKIT_BITONIC_STEP((4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11), (0, 1, 2, 3, 20, 21, 22, 23, 8, 9, 10, 11, 28, 29, 30, 31));
-    MOEKIT_BITONIC_STEP((2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13), (0, 1, 18, 19, 4, 5, 22, 23, 8, 9, 26, 27, 12, 13, 30, 31));
-    MOEKIT_BITONIC_STEP((1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14), (0, 17, 2, 19, 4, 21, 6, 23, 8, 25, 10, 27, 12, 29, 14, 31));
+    MOEKIT_BITONIC_MERGE_STEPS(MOEKIT_BITONIC_STEP);
     return sorted;
 }
 
 /// The 16 lanes sorted ascending with a bitonic network (10 compare-exchange steps of
 /// min/max and constant shuffles, no branches).
 static inline __attribute__((always_inline)) moekit_f32x16 moekit_sort16(moekit_f32x16 sorted) {
-    MOEKIT_BITONIC_STEP((1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14), (0, 17, 18, 3, 4, 21, 22, 7, 8, 25, 26, 11, 12, 29, 30, 15));
-    MOEKIT_BITONIC_STEP((2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13), (0, 1, 18, 19, 20, 21, 6, 7, 8, 9, 26, 27, 28, 29, 14, 15));
-    MOEKIT_BITONIC_STEP((1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14), (0, 17, 2, 19, 20, 5, 22, 7, 8, 25, 10, 27, 28, 13, 30, 15));
-    MOEKIT_BITONIC_STEP((4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11), (0, 1, 2, 3, 20, 21, 22, 23, 24, 25, 26, 27, 12, 13, 14, 15));
-    MOEKIT_BITONIC_STEP((2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13), (0, 1, 18, 19, 4, 5, 22, 23, 24, 25, 10, 11, 28, 29, 14, 15));
-    MOEKIT_BITONIC_STEP((1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14), (0, 17, 2, 19, 4, 21, 6, 23, 24, 9, 26, 11, 28, 13, 30, 15));
+    MOEKIT_BITONIC_BUILD_STEPS(MOEKIT_BITONIC_STEP);
     return moekit_bitonic_clean16(sorted);
 }
+
+/// One step of the network on (key, index) pairs and a payload: of each two lanes, the
+/// better pair (a larger key, or an equal key at a lower index) takes the "lower" place.
+#define MOEKIT_PAIR_STEP(partner, blend) do { \
+        moekit_f32x16 ov = __builtin_shufflevector(v, v, MOEKIT_UNPAREN partner); \
+        moekit_i32x16 oi = __builtin_shufflevector(ix, ix, MOEKIT_UNPAREN partner); \
+        moekit_f32x16 op = __builtin_shufflevector(pay, pay, MOEKIT_UNPAREN partner); \
+        moekit_i32x16 better = (moekit_i32x16)(ov > v) | ((moekit_i32x16)(ov == v) & (moekit_i32x16)(oi < ix)); \
+        moekit_f32x16 bv = better ? ov : v, wv = better ? v : ov; \
+        moekit_i32x16 bi = better ? oi : ix, wi = better ? ix : oi; \
+        moekit_f32x16 bp = better ? op : pay, wp = better ? pay : op; \
+        v = __builtin_shufflevector(bv, wv, MOEKIT_UNPAREN blend); \
+        ix = __builtin_shufflevector(bi, wi, MOEKIT_UNPAREN blend); \
+        pay = __builtin_shufflevector(bp, wp, MOEKIT_UNPAREN blend); \
+    } while (0)
+
+/// 16 (key, index) pairs sorted best first: descending key, equal keys by ascending index
+/// (no NaN keys), with moekit_sort16's network (10 branch-free steps in registers), and
+/// `payload` moved along with its pair (unused, it costs nothing). The order is strict for
+/// distinct indices, so the result is unique; padding lanes should hold -inf with index
+/// INT32_MAX so that they come last. Replaces moekit_rank16 plus a scatter into slots
+/// where the sorted lanes themselves are wanted.
+static inline __attribute__((always_inline))
+void moekit_sort16_pairs(moekit_f32x16 *value, moekit_i32x16 *index, moekit_f32x16 *payload) {
+    moekit_f32x16 v = *value, pay = *payload;
+    moekit_i32x16 ix = *index;
+    MOEKIT_BITONIC_BUILD_STEPS(MOEKIT_PAIR_STEP);
+    MOEKIT_BITONIC_MERGE_STEPS(MOEKIT_PAIR_STEP);
+    *value = v;
+    *index = ix;
+    *payload = pay;
+}
+#undef MOEKIT_PAIR_STEP
+#undef MOEKIT_BITONIC_BUILD_STEPS
+#undef MOEKIT_BITONIC_MERGE_STEPS
 #undef MOEKIT_BITONIC_STEP
 #undef MOEKIT_UNPAREN
 

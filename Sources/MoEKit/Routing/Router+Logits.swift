@@ -103,24 +103,31 @@ extension Router {
         return start..<(start + base + (part < extra ? 1 : 0))
     }
 
-    /// Routes rows `rows` (the fused kernel for scored routers; scratch on the stack when it
-    /// fits); returns the first row holding a
-    /// non-finite logit or getting a non-finite weight, or `nil`.
+    /// Routes rows `rows` (a fused kernel for scored routers and for softmax and raw-logit
+    /// routers without bias or group limit; scratch on the stack when it fits); returns the
+    /// first row holding a non-finite logit or getting a non-finite weight, or `nil`. The
+    /// row-by-row code below is what `moekit_route_softmax` reproduces bit for bit;
+    /// `fused: false` runs it for every router (the tests compare the two).
     func routeRows(
         _ rows: Range<Int>,
         logits: UnsafePointer<Float>,
         indices: UnsafeMutablePointer<Int32>,
-        weights: UnsafeMutablePointer<Float>
+        weights: UnsafeMutablePointer<Float>,
+        fused: Bool = true
     ) -> Int? {
-        if let bias = correctionBias {
-            let fused = bias.withUnsafeBufferPointer { b in
+        if !fused {
+            // The row-by-row path below.
+        } else if let bias = correctionBias {
+            let routed = bias.withUnsafeBufferPointer { b in
                 fusedParameters(bias: b.baseAddress).map {
                     routeRowsFused($0, rows, logits: logits, indices: indices, weights: weights)
                 }
             }
-            if let fused { return fused }
+            if let routed { return routed }
         } else if let parameters = fusedParameters(bias: nil) {
             return routeRowsFused(parameters, rows, logits: logits, indices: indices, weights: weights)
+        } else if let parameters = softmaxParameters() {
+            return routeRowsFused(parameters, kernel: .softmax, rows, logits: logits, indices: indices, weights: weights)
         }
         let config = configuration
         let experts = config.experts, k = config.topK

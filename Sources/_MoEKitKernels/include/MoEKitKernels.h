@@ -91,13 +91,27 @@ float moekit_exp(float x);
 #define MOEKIT_SCORING_SOFTMAX 0
 #define MOEKIT_SCORING_SIGMOID 1
 #define MOEKIT_SCORING_SQRT_SOFTPLUS 2
+/// The logits themselves (gpt-oss, Llama 4); `moekit_route_softmax` only.
+#define MOEKIT_SCORING_LOGITS 3
+
+/// Weightings of `moekit_route_params` (`moekit_route_softmax` serves all three; the other
+/// routing functions only the chosen scores).
+/// The chosen experts' scores.
+#define MOEKIT_WEIGHTING_CHOSEN 0
+/// A softmax over the chosen experts' scores (gpt-oss).
+#define MOEKIT_WEIGHTING_SOFTMAX_CHOSEN 1
+/// The sigmoid of each chosen expert's score (Llama 4).
+#define MOEKIT_WEIGHTING_SIGMOID_CHOSEN 2
 
 /// A router as the fused kernels see it: `experts` E, `k` chosen per token, a scoring
 /// function, an optional selection-only correction bias [E] (null for none), an optional
 /// group limit (`groups` 0 for none; otherwise `groups` divides E, 1 <= kept <= groups,
 /// groupRule 0 = sum of the two largest keys, 1 = the largest), and the weights: the chosen
-/// unbiased scores, divided by their sum plus `epsilon` when `normalize` is nonzero, then
-/// multiplied by `scale`.
+/// unbiased scores (or, with `weighting` MOEKIT_WEIGHTING_SOFTMAX_CHOSEN, a softmax over
+/// them; with MOEKIT_WEIGHTING_SIGMOID_CHOSEN, their sigmoids), divided by their sum plus
+/// `epsilon` when `normalize` is nonzero (not for the softmax over the chosen), then
+/// multiplied by `scale`. `weighting` comes last, so initialisers that stop before it get
+/// the chosen scores (0).
 typedef struct moekit_route_params {
     size_t experts;
     size_t k;
@@ -109,6 +123,7 @@ typedef struct moekit_route_params {
     int normalize;
     float epsilon;
     float scale;
+    int weighting;
 } moekit_route_params;
 
 /// Scratch floats `moekit_route_scored` keeps on its own stack (16 KiB).
@@ -134,6 +149,36 @@ size_t moekit_route_scratch_floats(const moekit_route_params *p);
 /// MOEKIT_ROUTE_STACK_FLOATS (the kernel then uses its own stack buffer). No allocation.
 int moekit_route_scored(const moekit_route_params *p, const float *logits, size_t rows,
                         int32_t *indices, float *weights, float *scratch, size_t *badRow);
+
+/// Floats of scratch `moekit_route_softmax` needs for these parameters: E + 4 (k + 1)
+/// at most (0 if invalid for it).
+size_t moekit_route_softmax_scratch_floats(const moekit_route_params *p);
+
+/// Routes `rows` rows of logits [rows, E] into indices and weights [rows, k] for a router
+/// without bias or group limit (`groups` 0) that scores with a softmax over all experts
+/// (Qwen3-MoE, Mixtral) or selects on the logits (MOEKIT_SCORING_LOGITS: gpt-oss, Llama 4),
+/// with any of the three weightings. Softmax rows select on the logits (the softmax is
+/// monotonic): the k + 1 largest logits, and where the probabilities of neighbouring
+/// candidates could round to one float (within 2^-20 relative, or below e^-70 of the
+/// largest) the row is selected again on moekit_softmax's probabilities. For E a multiple of
+/// 16 (at least 32) and at most 16 candidates, one pass over the row finds the lane maxima
+/// and checks for NaN and ±inf; the c-th largest lane maximum bounds the candidates, which
+/// are exponentiated and sorted 16 lanes at once, four rows in flight; other shapes use the
+/// exact top-k of moekit_topk_finite; see SoftmaxRouteKernels.c.
+/// Same results, bit for bit, as MoEKit's row-by-row path: moekit_topk_finite on the logits,
+/// moekit_exp_shifted of the candidates, moekit_exp_sum for the denominator where the
+/// weighting needs it, moekit_softmax_weights for the softmax over the chosen (fallback:
+/// moekit_softmax then moekit_topk); rows in descending key order, the lower index winning
+/// ties.
+/// Returns MOEKIT_OK; MOEKIT_NONFINITE with *badRow set to the first row holding a NaN or
+/// infinite logit or getting a non-finite weight (rows before it are routed); or
+/// MOEKIT_INVALID_ARGUMENT (nothing written) for parameters it does not serve (a bias, a
+/// group limit, sigmoid or sqrt-softplus scoring, renormalised raw logits, an unknown
+/// weighting) or a null pointer. `scratch` holds moekit_route_softmax_scratch_floats(p)
+/// floats, or is null when that is at most MOEKIT_ROUTE_STACK_FLOATS (the kernel then uses
+/// its own stack buffer). No allocation.
+int moekit_route_softmax(const moekit_route_params *p, const float *logits, size_t rows,
+                         int32_t *indices, float *weights, float *scratch, size_t *badRow);
 
 /// The plain scalar router the benchmarks compare against: libm expf (log1pf, sqrtf), one
 /// expert at a time, insertion top-k, no vector code; softmax, sigmoid or sqrt-softplus with
