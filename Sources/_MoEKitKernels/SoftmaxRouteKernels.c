@@ -243,14 +243,18 @@ static void moekit_softmax_gather_avx512(const float *logits, size_t m, size_t n
                                          float (*cv)[32], int32_t (*ci)[32], float (*ce)[16], float *rowMax,
                                          int *found) {
     const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    // Every row's bound first: their sorting networks (long dependency chains) are
+    // independent, so the core overlaps them instead of waiting on each before its gather.
+    float bounds[4];
+    int bad[4];
+    for (size_t r = 0; r < m; r++) bad[r] = moekit_softmax_bound(logits + r * n, n, c, &rowMax[r], &bounds[r]);
     for (size_t r = 0; r < m; r++) {
         const float *x = logits + r * n;
-        float bound;
-        if (moekit_softmax_bound(x, n, c, &rowMax[r], &bound)) {
+        if (bad[r]) {
             found[r] = -1;
             continue;
         }
-        __m512 threshold = _mm512_set1_ps(bound);
+        __m512 threshold = _mm512_set1_ps(bounds[r]);
         // Each chunk's hits compressed and stored at the running count (clamped at 16: a
         // row with more than 16 candidates is redone); the stores overlap, later ones
         // overwriting the tail of earlier ones, so no step waits on the one before.

@@ -58,7 +58,7 @@ extension Router {
 
     /// Routes `rows` with a fused kernel; returns the first row holding a non-finite
     /// logit or getting a non-finite weight, or `nil`. Scratch lives on the kernel's stack
-    /// when it fits (16 KiB: E up to about 2000 scored, about 4000 softmax), so a call
+    /// when it fits (16 KiB: E up to about 1000 scored, about 4000 softmax), so a call
     /// allocates nothing.
     func routeRowsFused(
         _ parameters: moekit_route_params, kernel: FusedKernel = .scored, _ rows: Range<Int>,
