@@ -33,9 +33,9 @@ static int moekit_route_params_valid(const moekit_route_params *p, int scoredOnl
 size_t moekit_route_scratch_floats(const moekit_route_params *p) {
     if (!moekit_route_params_valid(p, 0)) return 0;
     size_t n = p->experts;
-    // Scores and keys [2n] (or the approximate keys of a batch of 4 pruned rows [4n]), then
+    // Scores and keys [2n] (or the approximate keys of a batch of pruned rows), then
     // the chosen values [k].
-    size_t floats = 4 * n + p->k;
+    size_t floats = MOEKIT_PRUNE_BATCH * n + p->k;
     if (p->groups > 0) floats += 3 * p->groups + p->kept * (n / p->groups);
     return floats;
 }
@@ -74,23 +74,8 @@ int moekit_score_row(const float *x, const float *bias, float *scores, float *ke
 /// parameters say; returns nonzero when a weight is not finite.
 static inline __attribute__((always_inline))
 int moekit_chosen_weights(const moekit_route_params *p, const float *scores, const int32_t *ix, float *w) {
-    size_t k = p->k;
-    float sum = 0.0f;
-    for (size_t j = 0; j < k; j++) {
-        float s = scores[ix[j]];
-        w[j] = s;
-        sum += s;
-    }
-    if (p->normalize) {
-        float denominator = sum + p->epsilon;
-        for (size_t j = 0; j < k; j++) w[j] = w[j] / denominator;
-    }
-    if (p->scale != 1.0f) {
-        for (size_t j = 0; j < k; j++) w[j] = w[j] * p->scale;
-    }
-    int bad = 0;
-    for (size_t j = 0; j < k; j++) bad |= moekit_is_nonfinite(w[j]);
-    return bad;
+    for (size_t j = 0; j < p->k; j++) w[j] = scores[ix[j]];
+    return moekit_chosen_score_weights(p, w);
 }
 
 /// Survivors of a pruned row (pass 1 and 2), portable: writes the survivors' indices and
@@ -190,23 +175,11 @@ int moekit_rank_survivors(const moekit_route_params *p, const int32_t *si, const
         slotScore[slot] = scoreOf[j];
         slotIndex[slot] = indexOf[j];
     }
-    // Weights as moekit_chosen_weights computes them (same operations, same order).
-    float sum = 0.0f;
     for (size_t j = 0; j < k; j++) {
         ix[j] = slotIndex[j];
         w[j] = slotScore[j];
-        sum += slotScore[j];
     }
-    if (p->normalize) {
-        float denominator = sum + p->epsilon;
-        for (size_t j = 0; j < k; j++) w[j] = w[j] / denominator;
-    }
-    if (p->scale != 1.0f) {
-        for (size_t j = 0; j < k; j++) w[j] = w[j] * p->scale;
-    }
-    int nonfinite = 0;
-    for (size_t j = 0; j < k; j++) nonfinite |= moekit_is_nonfinite(w[j]);
-    return nonfinite ? 3 : 0;
+    return moekit_chosen_score_weights(p, w) ? 3 : 0;
 }
 
 /// One scoring function's row loop (`scoring` is a constant in each instance).
@@ -231,7 +204,7 @@ int moekit_route_scored_rows(const moekit_route_params *p, const float *logits, 
     // Pruned rows go in batches: first every row's survivors, then every row's ranking.
     // The rankings (a long chain of dependent steps each) of neighbouring rows are
     // independent, so the core overlaps them instead of waiting on each in turn.
-    enum { batch = 4 };
+    enum { batch = MOEKIT_PRUNE_BATCH };
     int32_t si[batch][32];
     float sx[batch][32];
     int found[batch];
@@ -240,7 +213,7 @@ int moekit_route_scored_rows(const moekit_route_params *p, const float *logits, 
         if (prune) {
 #if MOEKIT_PRUNE_AVX512
             if (groupedPrune) {
-                moekit_prune_grouped_rows_avx512(p, logits + t0 * n, m, scoring, biasMargin, scratch, si, sx, found,
+                moekit_prune_grouped_rows_avx512(p, logits + t0 * n, m, biasMargin, scratch, si, sx, found,
                                                  indices + t0 * k, weights + t0 * k);
             } else if (fast) {
                 moekit_prune_rows_avx512(p, logits + t0 * n, m, scoring, biasMargin, smallestBias, scratch, si, sx, found,

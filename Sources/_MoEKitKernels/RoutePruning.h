@@ -12,6 +12,7 @@
 #include "MoEKitKernels.h"
 #include "KernelMath.h"
 #include "Selection.h"
+#include "RouteWeights.h"
 
 // The AVX-512 passes (RoutePruningAVX512.c): not under sanitizers (no dispatch there) and
 // not off x86-64.
@@ -20,6 +21,11 @@
 #else
 #define MOEKIT_PRUNE_AVX512 0
 #endif
+
+/// Rows the pruned paths route together, stage by stage, so that the long dependency chains
+/// of neighbouring rows (sorting networks, divisions, ranks) overlap. The AVX-512 passes
+/// keep every row's approximate keys: MOEKIT_PRUNE_BATCH E floats of scratch.
+#define MOEKIT_PRUNE_BATCH 4
 
 // MARK: - Pruned rows: approximate keys for all, exact keys for the few that can be chosen
 //
@@ -49,8 +55,9 @@ static inline int moekit_prune_setup(const moekit_route_params *p, float *biasMa
     size_t n = p->experts;
     if (n % 16 != 0 || n < 32 || p->k > 16) return 0;
     int grouped = p->groups > 0 && p->kept < p->groups;
-    // Group-limited rows: up to 8 groups of whole vectors, on the AVX-512 pass only.
-    if (grouped && (p->groups > 8 || (n / p->groups) % 16 != 0)) return 0;
+    // Group-limited rows: sigmoid scoring, up to 8 groups of whole vectors, on the AVX-512
+    // pass only.
+    if (grouped && (p->scoring != MOEKIT_SCORING_SIGMOID || p->groups > 8 || (n / p->groups) % 16 != 0)) return 0;
     float largest = 0.0f;
     if (p->bias) {
         // 16 lanes (a scalar running maximum is a 4-cycle chain per expert: 0.5 µs at
@@ -138,20 +145,20 @@ static inline __attribute__((always_inline)) void moekit_ranks16(const float *va
 /// Whether this CPU (and OS) runs the AVX-512 passes.
 __attribute__((visibility("hidden"))) int moekit_prune_avx512_available(void);
 
-/// Routes `m` (1 ... 4) consecutive rows of an ungrouped scored router [m, E] with the
+/// Routes `m` (1 ... MOEKIT_PRUNE_BATCH) consecutive rows of an ungrouped scored router [m, E] with the
 /// AVX-512 passes: found[r] is MOEKIT_ROW_RANKED (indices and weights [m, k] written),
 /// MOEKIT_ROW_BAD_WEIGHT, -1 (NaN or +-inf logit) or 17 (the exact path must serve it).
-/// `approx` holds 4 E floats; biasMargin and smallestBias come from moekit_prune_setup.
+/// `approx` holds MOEKIT_PRUNE_BATCH E floats; biasMargin and smallestBias come from moekit_prune_setup.
 __attribute__((visibility("hidden")))
 void moekit_prune_rows_avx512(const moekit_route_params *p, const float *x, size_t m, int scoring,
                               float biasMargin, float smallestBias, float *approx, int32_t (*si)[32],
                               float (*sx)[32], int *found, int32_t *indices, float *weights);
 
-/// moekit_prune_rows_avx512 for group-limited rows (moekit_prune_setup returned 2).
+/// moekit_prune_rows_avx512 for group-limited sigmoid rows (moekit_prune_setup returned 2).
 __attribute__((visibility("hidden")))
-void moekit_prune_grouped_rows_avx512(const moekit_route_params *p, const float *x, size_t m, int scoring,
-                                      float biasMargin, float *approx, int32_t (*si)[32], float (*sx)[32],
-                                      int *found, int32_t *indices, float *weights);
+void moekit_prune_grouped_rows_avx512(const moekit_route_params *p, const float *x, size_t m, float biasMargin,
+                                      float *approx, int32_t (*si)[32], float (*sx)[32], int *found,
+                                      int32_t *indices, float *weights);
 #endif
 
 #endif

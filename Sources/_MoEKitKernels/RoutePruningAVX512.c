@@ -64,7 +64,7 @@ int moekit_prune_avx512_available(void) {
 /// The end of a pruned row on AVX-512 (moekit_rank_survivors with vector stores): exact
 /// scores and keys of the `count` (k ... 16) survivors, ranked by (key, lower index first),
 /// the chosen k placed by rank with a masked scatter, and the weights. Same operations in the
-/// same order as moekit_chosen_weights, so the same bits. Returns 0, or 3 when a weight is
+/// same order as moekit_chosen_score_weights (RouteWeights.h), so the same bits. Returns 0, or 3 when a weight is
 /// not finite.
 __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,fma"), always_inline))
 static inline int moekit_rank_survivors_avx512(const moekit_route_params *p, const int32_t *si, const float *sx,
@@ -130,8 +130,8 @@ static inline void moekit_rank_batch_avx512(const moekit_route_params *p, size_t
 }
 
 /// Pass 1 of a pruned row with AVX-512 instructions: approximate keys into `approx`, and
-/// into `lanes` the lane maxima of the even and of the odd vectors (32 distinct experts) and,
-/// for sqrt-softplus, the lane maxima of the logits. Returns nonzero when the row holds NaN
+/// into `lanes` [32] the lane maxima of the even and of the odd vectors (the cut and the
+/// largest-score bound take the larger of each lane). Returns nonzero when the row holds NaN
 /// or +-inf. Approximations: 2^f by a degree-3 fit (relative error 7.5e-5; sigmoid) or a
 /// degree-2 fit (1.73e-3; sqrt-softplus), 1/(1 + e) and 1/sqrt by vrcp14ps / vrsqrt14ps
 /// (relative error at most 2^-14), log1p(e) by a degree-3 fit (relative error 3.9e-4):
@@ -196,7 +196,7 @@ static inline int moekit_prune_pass2_avx512(const float *x, const float *bias, s
     return count;
 }
 
-/// moekit_prune_survivors for `m` (1 ... 4) consecutive rows with AVX-512 instructions: every
+/// moekit_prune_survivors for `m` (1 ... MOEKIT_PRUNE_BATCH) consecutive rows with AVX-512 instructions: every
 /// row's pass 1, then every row's cut, then every row's pass 2, so that the cuts' long
 /// dependency chains (sorting networks) of neighbouring rows overlap. `approx` holds m * n.
 __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,fma"), always_inline))
@@ -205,8 +205,8 @@ static inline void moekit_prune_rows_avx512_body(const moekit_route_params *p, c
                                                  float *approx, int32_t (*si)[32], float (*sx)[32], int *found,
                                                  int32_t *indices, float *weights) {
     size_t n = p->experts, k = p->k;
-    float lanes[4][32], cut[4];
-    int bad[4];
+    float lanes[MOEKIT_PRUNE_BATCH][32], cut[MOEKIT_PRUNE_BATCH];
+    int bad[MOEKIT_PRUNE_BATCH];
     for (size_t r = 0; r < m; r++) bad[r] = moekit_prune_pass1_avx512(x + r * n, bias, n, scoring, approx + r * n, lanes[r]);
     for (size_t r = 0; r < m; r++) {
         cut[r] = moekit_prune_cut(lanes[r], lanes[r] + 16, moekit_prune_largest_score(lanes[r], smallestBias), k,
@@ -227,7 +227,7 @@ static inline void moekit_prune_rows_avx512_body(const moekit_route_params *p, c
 // rounding of both sums). When the kept-th and (kept + 1)-th largest approximate scores are
 // further apart than both errors, the kept groups are those of the exact scores, with no
 // tie to break; otherwise the row takes the exact path. The cut is then taken over the
-// kept groups' approximate keys only (lane maxima of their even and odd vectors), and only
+// kept groups' approximate keys only (the lane maxima of their vectors), and only
 // their experts can survive: the same argument as above, within the kept groups.
 
 typedef float moekit_v16 __attribute__((ext_vector_type(16)));
@@ -346,40 +346,35 @@ static inline int moekit_prune_grouped_pass2_avx512(const float *x, const float 
 /// groups are in doubt.
 __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,fma"), always_inline))
 static inline void moekit_prune_grouped_rows_avx512_body(const float *x, size_t m, const moekit_route_params *p,
-                                                         const float *bias, int scoring, float biasMargin,
+                                                         const float *bias, float biasMargin,
                                                          float *approx, int32_t (*si)[32], float (*sx)[32],
                                                          int *found, int32_t *indices, float *weights) {
+    const int scoring = MOEKIT_SCORING_SIGMOID;
     size_t n = p->experts, groups = p->groups, size = n / groups;
-    moekit_v16 groupScores[4];
-    float lanes[4][32];
-    unsigned keptMask[4];
-    int bad[4];
+    moekit_v16 groupScores[MOEKIT_PRUNE_BATCH];
+    float lanes[MOEKIT_PRUNE_BATCH][16];
+    unsigned keptMask[MOEKIT_PRUNE_BATCH];
+    int bad[MOEKIT_PRUNE_BATCH];
     for (size_t r = 0; r < m; r++) {
         bad[r] = moekit_prune_grouped_pass1_avx512(x + r * n, bias, n, groups, p->groupRule, scoring, approx + r * n,
                                                    &groupScores[r]);
     }
     for (size_t r = 0; r < m; r++) {
-        // Sigmoid rows: delta does not depend on the row (no lane maxima of the logits).
-        float delta = moekit_prune_delta(1.0f, scoring, biasMargin);     // sigmoid: not read
+        // Sigmoid: delta does not depend on the row's largest score.
+        float delta = moekit_prune_delta(1.0f, scoring, biasMargin);
         keptMask[r] = moekit_prune_kept_groups((const float *)&groupScores[r], p->kept, delta);
-        // Lane maxima of the kept groups' even and odd vectors (distinct experts).
-        __m512 even = _mm512_set1_ps(-INFINITY), odd = even;
-        size_t q = 0;
+        // Lane maxima of the kept groups' vectors.
+        __m512 top = _mm512_set1_ps(-INFINITY);
         for (unsigned mask = keptMask[r]; mask; mask &= mask - 1) {
             size_t g = (size_t)__builtin_ctz(mask);
-            for (size_t i = g * size; i < (g + 1) * size; i += 16, q++) {
-                __m512 a = _mm512_loadu_ps(approx + r * n + i);
-                if (q & 1) odd = _mm512_max_ps(a, odd);
-                else even = _mm512_max_ps(a, even);
-            }
+            for (size_t i = g * size; i < (g + 1) * size; i += 16) top = _mm512_max_ps(_mm512_loadu_ps(approx + r * n + i), top);
         }
-        _mm512_storeu_ps(lanes[r], even);
-        _mm512_storeu_ps(lanes[r] + 16, odd);
+        _mm512_storeu_ps(lanes[r], top);
     }
     for (size_t r = 0; r < m; r++) {
         if (bad[r]) { found[r] = -1; continue; }
         if (!keptMask[r]) { found[r] = 17; continue; }
-        float cut = moekit_prune_cut(lanes[r], lanes[r] + 16, 1.0f, p->k, scoring, biasMargin);
+        float cut = moekit_prune_cut(lanes[r], lanes[r], 1.0f, p->k, scoring, biasMargin);
         found[r] = moekit_prune_grouped_pass2_avx512(x + r * n, bias, n, groups, keptMask[r], approx + r * n, cut,
                                                      si[r], sx[r]);
     }
@@ -388,15 +383,11 @@ static inline void moekit_prune_grouped_rows_avx512_body(const float *x, size_t 
 
 /// One instance per bias presence (sigmoid scoring: DeepSeek-V3's family).
 __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,fma"), noinline))
-void moekit_prune_grouped_rows_avx512(const moekit_route_params *p, const float *x, size_t m, int scoring,
-                                             float biasMargin, float *approx, int32_t (*si)[32], float (*sx)[32],
-                                             int *found, int32_t *indices, float *weights) {
-    if (scoring == MOEKIT_SCORING_SIGMOID) {
-        if (p->bias) moekit_prune_grouped_rows_avx512_body(x, m, p, p->bias, MOEKIT_SCORING_SIGMOID, biasMargin, approx, si, sx, found, indices, weights);
-        else moekit_prune_grouped_rows_avx512_body(x, m, p, NULL, MOEKIT_SCORING_SIGMOID, biasMargin, approx, si, sx, found, indices, weights);
-    } else {
-        for (size_t r = 0; r < m; r++) found[r] = 17;       // sqrt-softplus with groups: the exact path
-    }
+void moekit_prune_grouped_rows_avx512(const moekit_route_params *p, const float *x, size_t m, float biasMargin,
+                                      float *approx, int32_t (*si)[32], float (*sx)[32], int *found,
+                                      int32_t *indices, float *weights) {
+    if (p->bias) moekit_prune_grouped_rows_avx512_body(x, m, p, p->bias, biasMargin, approx, si, sx, found, indices, weights);
+    else moekit_prune_grouped_rows_avx512_body(x, m, p, NULL, biasMargin, approx, si, sx, found, indices, weights);
 }
 
 /// One instance per scoring function, with and without a bias (constants in the loops).

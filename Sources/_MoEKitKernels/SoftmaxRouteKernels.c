@@ -34,6 +34,7 @@
 #include "MoEKitKernels.h"
 #include "KernelMath.h"
 #include "Selection.h"
+#include "RouteWeights.h"
 
 /// Whether `moekit_route_softmax` serves these parameters; O(1).
 static int moekit_softmax_params_valid(const moekit_route_params *p) {
@@ -80,23 +81,12 @@ int moekit_softmax_weigh(const moekit_route_params *p, const float *values, cons
         for (size_t j = 1; j < k; j++) largest = values[j] >= largest ? values[j] : largest;
         moekit_softmax_weights(values, k, largest, w);
     } else {
-        float sum = 0.0f;
         for (size_t j = 0; j < k; j++) {
-            float s = p->weighting == MOEKIT_WEIGHTING_SIGMOID_CHOSEN ? moekit_sigmoid_inline(values[j]) : values[j];
-            w[j] = s;
-            sum += s;
+            w[j] = p->weighting == MOEKIT_WEIGHTING_SIGMOID_CHOSEN ? moekit_sigmoid_inline(values[j]) : values[j];
         }
-        if (p->normalize) {
-            float denominator = sum + p->epsilon;
-            for (size_t j = 0; j < k; j++) w[j] = w[j] / denominator;
-        }
+        return moekit_chosen_score_weights(p, w);
     }
-    if (p->scale != 1.0f) {
-        for (size_t j = 0; j < k; j++) w[j] = w[j] * p->scale;
-    }
-    int bad = 0;
-    for (size_t j = 0; j < k; j++) bad |= moekit_is_nonfinite(w[j]);
-    return bad;
+    return moekit_scale_weights(p, w);
 }
 
 /// Whether the probabilities of the `c` candidates (logits `sv` descending, exponentials
