@@ -79,9 +79,9 @@ int moekit_chosen_weights(const moekit_route_params *p, const float *scores, con
 }
 
 /// Survivors of a pruned row (pass 1 and 2), portable: writes the survivors' indices and
-/// logits in ascending index order into si[0 ..< 16] and sx[0 ..< 16] (zeros after the
-/// last), with a bias their biases into sx[16 ..< 32], and returns their count; -1 when the row holds NaN or ±inf, 17 when more than 16
-/// survive.
+/// logits in ascending index order into si[0 ..< 16] and sx[0 ..< 16] (index 0 and its logit
+/// after the last), with a bias their biases into sx[16 ..< 32], and returns their count; -1
+/// when the row holds NaN or ±inf, 17 when more than 16 survive.
 static inline __attribute__((always_inline))
 int moekit_prune_survivors(const float *x, const float *bias, size_t n, size_t k, int scoring, float biasMargin,
                            float *approx, int32_t *si, float *sx) {
@@ -113,25 +113,10 @@ int moekit_prune_survivors(const float *x, const float *bias, size_t n, size_t k
     float largestLogit = __builtin_reduce_max(top);
     float largestScore = sqrtf((largestLogit > 0.0f ? largestLogit : 0.0f) + 0.6932f) * 1.0001f;
     float cut = moekit_prune_cut(lanes, lanes, largestScore, k, scoring, biasMargin);
-    for (size_t j = 0; j < 16; j++) { si[j] = 0; sx[j] = 0.0f; }
-    int count = 0;
-    for (size_t i = 0; i < n; i += 64) {
-        uint64_t word = 0;
-        size_t chunks = (n - i) / 16 < 4 ? (n - i) / 16 : 4;
-        for (size_t q = 0; q < chunks; q++) {
-            moekit_f32x16 a;
-            memcpy(&a, approx + i + 16 * q, sizeof a);
-            word |= (uint64_t)moekit_bits(__builtin_convertvector(a >= cut, moekit_b16)) << (16 * q);
-        }
-        if (count + __builtin_popcountll(word) > 16) return 17;
-        while (word) {
-            size_t j = i + (size_t)__builtin_ctzll(word);
-            word &= word - 1;
-            si[count] = (int32_t)j;
-            sx[count] = x[j];
-            count++;
-        }
-    }
+    for (size_t j = 0; j < 16; j++) si[j] = 0;
+    int count = moekit_positions_at_least16(approx, n, cut, si);
+    if (count > 16) return 17;
+    for (size_t j = 0; j < 16; j++) sx[j] = x[si[j]];
     if (bias) {
         for (size_t j = 0; j < 16; j++) sx[16 + j] = bias[si[j]];
     }
@@ -140,7 +125,7 @@ int moekit_prune_survivors(const float *x, const float *bias, size_t n, size_t k
 
 
 /// The end of a pruned row: exact scores and keys of the `count` (k ... 16) survivors
-/// `si` / `sx` (indices ascending, zeros after `count`; biases in sx[16 ..< 32]), ranked by
+/// `si` / `sx` (indices ascending, index 0 after `count`; biases in sx[16 ..< 32]), ranked by
 /// (key, lower index first),
 /// and the weights. Returns 0, or 3 when a weight is not finite.
 static inline __attribute__((always_inline))

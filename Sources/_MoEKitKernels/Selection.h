@@ -211,6 +211,30 @@ static inline __attribute__((always_inline)) uint32_t moekit_bits(moekit_b16 mas
     return __builtin_bit_cast(uint16_t, mask);
 }
 
+/// The positions i < n (n a multiple of 16) whose key is at or above `threshold`, in
+/// ascending order, into positions[0 ..< count]; returns the count, or 17 as soon as more
+/// than 16 qualify. The hit masks of four chunks form one 64-bit word, so the loop runs once
+/// per hit and the branch predictor sees few, mostly predictable exits.
+static inline __attribute__((always_inline))
+int moekit_positions_at_least16(const float *keys, size_t n, float threshold, int32_t *positions) {
+    int count = 0;
+    for (size_t i = 0; i < n; i += 64) {
+        uint64_t word = 0;
+        size_t chunks = (n - i) / 16 < 4 ? (n - i) / 16 : 4;
+        for (size_t q = 0; q < chunks; q++) {
+            moekit_f32x16 v;
+            memcpy(&v, keys + i + 16 * q, sizeof v);
+            word |= (uint64_t)moekit_bits(__builtin_convertvector(v >= threshold, moekit_b16)) << (16 * q);
+        }
+        if (count + __builtin_popcountll(word) > 16) return 17;
+        while (word) {
+            positions[count++] = (int32_t)(i + (size_t)__builtin_ctzll(word));
+            word &= word - 1;
+        }
+    }
+    return count;
+}
+
 /// min(rank, k) without a branch: which candidates rank below k is data-dependent and
 /// mispredicts about half the time.
 static inline __attribute__((always_inline)) size_t moekit_min_slot(unsigned rank, size_t k) {

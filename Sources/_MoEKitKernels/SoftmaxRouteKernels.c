@@ -197,25 +197,9 @@ int moekit_softmax_gather(const float *x, size_t n, size_t c, float *cv, int32_t
     moekit_i32x16 last = INT32_MAX;
     memcpy(cv, &none, sizeof none);
     memcpy(ci, &last, sizeof last);
-    // The hit masks of four chunks form one 64-bit word: one loop turn per candidate.
-    int count = 0;
-    for (size_t i = 0; i < n; i += 64) {
-        uint64_t word = 0;
-        size_t chunks = (n - i) / 16 < 4 ? (n - i) / 16 : 4;
-        for (size_t q = 0; q < chunks; q++) {
-            moekit_f32x16 v;
-            memcpy(&v, x + i + 16 * q, sizeof v);
-            word |= (uint64_t)moekit_bits(__builtin_convertvector(v >= threshold, moekit_b16)) << (16 * q);
-        }
-        if (count + __builtin_popcountll(word) > 16) return 17;
-        while (word) {
-            size_t j = i + (size_t)__builtin_ctzll(word);
-            word &= word - 1;
-            cv[count] = x[j];
-            ci[count] = (int32_t)j;
-            count++;
-        }
-    }
+    int count = moekit_positions_at_least16(x, n, threshold, ci);
+    if (count > 16) return 17;
+    for (int j = 0; j < count; j++) cv[j] = x[ci[j]];
     return count;
 }
 

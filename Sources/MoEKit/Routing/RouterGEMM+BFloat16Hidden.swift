@@ -64,13 +64,7 @@ extension RouterGEMM {
         bfloat16Hidden hidden: UnsafeBufferPointer<UInt16>, into logits: UnsafeMutableBufferPointer<Float>,
         threads: Int, availableMemory: Int?
     ) throws(RoutingError) {
-        guard hidden.count % hiddenSize == 0 else {
-            throw .raggedBuffer(buffer: "bf16 hidden states", count: hidden.count, rowLength: hiddenSize)
-        }
-        let tokens = hidden.count / hiddenSize
-        guard logits.count == tokens * experts else {
-            throw .bufferSizeMismatch(buffer: "logits", expected: tokens * experts, actual: logits.count)
-        }
+        let tokens = try tokenCount(hidden: hidden.count, logits: logits.count, buffer: "bf16 hidden states")
         guard tokens > 0, let h = hidden.baseAddress, let out = logits.baseAddress else { return }
         if weightFormat == .bfloat16 {
             // Adds the gate bias itself.
@@ -129,9 +123,7 @@ extension Router {
         weights: UnsafeMutableBufferPointer<Float>,
         threads: Int = 1
     ) throws(RoutingError) {
-        guard gemm.experts == configuration.experts else {
-            throw .bufferSizeMismatch(buffer: "gate weight rows", expected: configuration.experts, actual: gemm.experts)
-        }
+        try requireGate(gemm)
         try gemm.logits(bfloat16Hidden: hidden, into: logits, threads: threads)
         try route(logits: UnsafeBufferPointer(logits), indices: indices, weights: weights, threads: threads)
     }
@@ -146,9 +138,7 @@ extension Router {
     ///   ``route(logits:threads:availableMemory:)``.
     public func route(bfloat16Hidden hidden: [UInt16], gemm: RouterGEMM, threads: Int = 1,
                       availableMemory: Int? = SystemMemory.availableBytes) throws(RoutingError) -> RoutingResult {
-        guard gemm.experts == configuration.experts else {
-            throw .bufferSizeMismatch(buffer: "gate weight rows", expected: configuration.experts, actual: gemm.experts)
-        }
+        try requireGate(gemm)
         let logits = try gemm.logits(bfloat16Hidden: hidden, threads: threads, availableMemory: availableMemory)
         return try route(logits: logits, threads: threads, availableMemory: availableMemory.map { $0 - 4 * logits.count })
     }

@@ -186,13 +186,7 @@ public struct RouterGEMM: Sendable {
         hidden: UnsafeBufferPointer<Float>, into logits: UnsafeMutableBufferPointer<Float>,
         threads: Int = 1
     ) throws(RoutingError) {
-        guard hidden.count % hiddenSize == 0 else {
-            throw .raggedBuffer(buffer: "hidden states", count: hidden.count, rowLength: hiddenSize)
-        }
-        let tokens = hidden.count / hiddenSize
-        guard logits.count == tokens * experts else {
-            throw .bufferSizeMismatch(buffer: "logits", expected: tokens * experts, actual: logits.count)
-        }
+        let tokens = try tokenCount(hidden: hidden.count, logits: logits.count, buffer: "hidden states")
         guard tokens > 0, let h = hidden.baseAddress, let out = logits.baseAddress else { return }
         if weightFormat == .bfloat16 {
             // Adds the gate bias itself.
@@ -255,7 +249,29 @@ extension RouterGEMM {
     }
 }
 
+extension RouterGEMM {
+    /// T for hidden states `[T, d]` of `hidden` values (`buffer` names them in errors) and
+    /// logits `[T, E]` of `logits` values; throws when either does not fit.
+    func tokenCount(hidden: Int, logits: Int, buffer: String) throws(RoutingError) -> Int {
+        guard hidden % hiddenSize == 0 else {
+            throw .raggedBuffer(buffer: buffer, count: hidden, rowLength: hiddenSize)
+        }
+        let tokens = hidden / hiddenSize
+        guard logits == tokens * experts else {
+            throw .bufferSizeMismatch(buffer: "logits", expected: tokens * experts, actual: logits)
+        }
+        return tokens
+    }
+}
+
 extension Router {
+    /// Throws unless `gemm` has one gate row per expert of this router.
+    func requireGate(_ gemm: RouterGEMM) throws(RoutingError) {
+        guard gemm.experts == configuration.experts else {
+            throw .bufferSizeMismatch(buffer: "gate weight rows", expected: configuration.experts, actual: gemm.experts)
+        }
+    }
+
     /// The whole router: logits from hidden states through `gemm`, then routing.
     ///
     /// - Parameters:
@@ -276,9 +292,7 @@ extension Router {
         weights: UnsafeMutableBufferPointer<Float>,
         threads: Int = 1
     ) throws(RoutingError) {
-        guard gemm.experts == configuration.experts else {
-            throw .bufferSizeMismatch(buffer: "gate weight rows", expected: configuration.experts, actual: gemm.experts)
-        }
+        try requireGate(gemm)
         try gemm.logits(hidden: hidden, into: logits, threads: threads)
         try route(logits: UnsafeBufferPointer(logits), indices: indices, weights: weights, threads: threads)
     }
@@ -291,9 +305,7 @@ extension Router {
     ///   ``RouterGEMM/logits(hidden:availableMemory:)`` and ``route(logits:threads:availableMemory:)``.
     public func route(hidden: [Float], gemm: RouterGEMM, threads: Int = 1,
                       availableMemory: Int? = SystemMemory.availableBytes) throws(RoutingError) -> RoutingResult {
-        guard gemm.experts == configuration.experts else {
-            throw .bufferSizeMismatch(buffer: "gate weight rows", expected: configuration.experts, actual: gemm.experts)
-        }
+        try requireGate(gemm)
         let logits = try gemm.logits(hidden: hidden, threads: threads, availableMemory: availableMemory)
         return try route(logits: logits, threads: threads, availableMemory: availableMemory.map { $0 - 4 * logits.count })
     }
