@@ -120,7 +120,7 @@ struct RouterFusedTests {
     }
 
     /// The kernel scores every expert approximately and only the experts whose approximate
-    /// key is within twice the approximation error of the k-th exactly (RouteKernels.c).
+    /// key is within twice the approximation error of the k-th exactly (RoutePruning.h).
     /// These rows put many keys closer together than that error (logits 1e-6 apart, a bias
     /// that cancels the score differences), so the cut keeps several experts it cannot tell
     /// apart, or more than 16 of them (the whole row is then scored exactly).

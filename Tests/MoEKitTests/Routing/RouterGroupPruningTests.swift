@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import MoEKit
 
-/// Group-limited routers take a pruned path on AVX-512 (RouteKernels.c): the groups are
+/// Group-limited routers take a pruned path on AVX-512 (RoutePruningAVX512.c): the groups are
 /// scored on approximate keys, and a row keeps that choice only when the kept-th and the
 /// next group score are further apart than the approximation can move them; otherwise the
 /// whole row is scored exactly. These rows put group scores and keys closer together than
